@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bottega-crm/bottega/internal/auth"
+	"github.com/bottega-crm/bottega/internal/config"
+	"github.com/bottega-crm/bottega/internal/event"
+	"github.com/bottega-crm/bottega/internal/httpapi"
+	"github.com/bottega-crm/bottega/internal/identity"
+	"github.com/bottega-crm/bottega/internal/order"
+	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/sqldb"
+)
+
+// ServeCmd runs the server.
+type ServeCmd struct {
+	config.Database
+	config.Server
+}
+
+func (c *ServeCmd) Run(env *Env) error {
+	log, err := newLogger(env.Stderr, c.LogLevel, c.LogFormat)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(env.Ctx, c.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	a, err := newApp(db, c.Server, log)
+	if err != nil {
+		return err
+	}
+	return a.serve(env.Ctx, func(url string) {
+		fmt.Fprintf(env.Stdout, "bottega %s serving %s on %s (%s)\n", version, db.Name(), url, db.Dialect())
+	})
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// app is a wired bottega: storage, ingestion, processing and HTTP.
+type app struct {
+	db        *sqldb.DB
+	cfg       config.Server
+	log       *slog.Logger
+	auth      *auth.Store
+	committer *event.Committer
+	ingester  *event.Ingester
+	processor *process.Processor
+	handler   http.Handler
+	ready     atomic.Bool
+}
+
+func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
+	if !order.ValidCurrency(cfg.Currency) {
+		return nil, fmt.Errorf("currency %q is not an ISO 4217 code such as EUR", cfg.Currency)
+	}
+	rules := identity.DefaultRules("")
+	rules.PhoneRegion = cfg.PhoneRegion
+	if err := rules.Compile(); err != nil {
+		return nil, err
+	}
+	a := &app{db: db, cfg: cfg, log: log, auth: auth.NewStore(db, time.Now)}
+	metrics := httpapi.NewMetrics(db)
+	a.processor = process.New(db, process.Options{
+		BatchSize: cfg.BatchSize, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
+		Logger: log, Observe: metrics.ObserveBatch,
+	})
+	a.committer = event.NewCommitter(db, event.CommitterOptions{
+		Observe: func(s event.CommitStats) {
+			metrics.ObserveCommit(s)
+			if s.Err != nil {
+				log.Warn("ingest: commit failed", "events", s.Events, "err", s.Err)
+			}
+		},
+		Notify: a.processor.Wake,
+	})
+	a.ingester = event.NewIngester(a.committer, event.DefaultLimits(), time.Now)
+	a.handler = httpapi.NewHandler(httpapi.Deps{
+		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), Ingester: a.ingester,
+		Metrics: metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
+		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout,
+	})
+	return a, nil
+}
+
+// serve listens on cfg.Addr until ctx is done, then drains: it stops
+// accepting connections, lets requests in flight finish (their events are
+// committed), stops the processor after its current batch, and returns.
+// started is called with the base URL once the server accepts requests.
+func (a *app) serve(ctx context.Context, started func(url string)) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    512 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.committer.Run() }()
+	pctx, stopProcessing := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.processor.Run(pctx) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.ready.Store(true)
+	url := "http://" + ln.Addr().String()
+	a.log.Info("serving", "addr", url, "db", a.db.Name(), "engine", a.db.Dialect().String())
+	if started != nil {
+		started(url)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.ready.Store(false)
+	a.log.Info("draining")
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	shutdownErr := srv.Shutdown(sctx)
+	a.committer.Close()
+	stopProcessing()
+	wg.Wait()
+	a.log.Info("stopped")
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return shutdownErr
+}

@@ -1,0 +1,33 @@
+// Package config declares bottega's settings. Every setting is a command-line
+// flag and, under the name BOTTEGA_<FLAG> (upper case, '-' as '_'), an
+// environment variable; a flag given on the command line wins. There are no
+// package-level settings: the parsed values are passed down explicitly.
+package config
+
+import (
+	"strings"
+	"time"
+)
+
+// Database selects the database.
+type Database struct {
+	DB          string        `help:"SQLite file path, or a postgres:// URL." default:"bottega.db" placeholder:"PATH|URL"`
+	BusyTimeout time.Duration `help:"How long a SQLite writer waits for a lock held by another process." default:"10s" hidden:""`
+}
+
+// Server configures the HTTP server and the pipeline behind it.
+type Server struct {
+	Addr            string        `help:"Address to listen on." default:"127.0.0.1:8080"`
+	Currency        string        `help:"The shop's base currency (ISO 4217): customer revenue is summed in it." default:"EUR"`
+	PhoneRegion     string        `help:"Country assumed for phone numbers written without +prefix (ISO 3166 code)." default:"IT"`
+	IngestTimeout   time.Duration `help:"How long an ingestion request waits for its commit before answering 503." default:"10s"`
+	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for requests in flight." default:"20s"`
+	BatchSize       int           `help:"Events the processor applies per transaction." default:"2000"`
+	LogLevel        string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
+	LogFormat       string        `help:"Log format." enum:"text,json" default:"text"`
+}
+
+// EnvName returns the environment variable that sets a flag.
+func EnvName(flag string) string {
+	return "BOTTEGA_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}

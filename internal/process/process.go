@@ -1,0 +1,400 @@
+// Package process turns the events log into customers: the identity graph,
+// profiles with their traits, consent and timeline, and orders with
+// per-customer statistics.
+//
+// Guarantees:
+//   - One ordered consumer: events are applied in log order, in batches, each
+//     batch in one transaction together with the persisted cursor. A crash or
+//     restart resumes after the last committed batch, so every event is
+//     applied exactly once.
+//   - Several nodes may run a Processor on one database: a lease elects the
+//     one that works, and the cursor is advanced by compare-and-set, so a node
+//     that lost its lease cannot apply a batch twice.
+//   - An event whose effects cannot be applied (no usable identifier, an order
+//     without order_id) is recorded in processing_errors with the reason and
+//     never blocks the events after it.
+//   - Everything here is derived from the events log, except operator
+//     decisions (identity rules, unmerges).
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bottega-crm/bottega/internal/event"
+	"github.com/bottega-crm/bottega/internal/fault"
+	"github.com/bottega-crm/bottega/internal/identity"
+	"github.com/bottega-crm/bottega/internal/order"
+	"github.com/bottega-crm/bottega/internal/profile"
+	"github.com/bottega-crm/bottega/internal/sqldb"
+	"github.com/google/uuid"
+)
+
+// processingLock serialises, on PostgreSQL, the transactions that rewrite
+// profiles: processing batches and unmerges.
+const processingLock = 0x70726f63657373 // "process"
+
+// Options tune a Processor.
+type Options struct {
+	BatchSize    int           // events per transaction (default 2,000)
+	BaseCurrency string        // currency of per-customer revenue (default EUR)
+	PhoneRegion  string        // default phone region when no rules are saved
+	Poll         time.Duration // how often to look for new events without a wake-up (default 250 ms)
+	LeaseTTL     time.Duration // how long the processing lease lasts without renewal (default 15 s)
+	Now          func() time.Time
+	Logger       *slog.Logger
+	Observe      func(BatchStats) // called after every committed batch
+}
+
+// BatchStats describe one committed batch, for metrics.
+type BatchStats struct {
+	Events   int
+	Failed   int
+	Duration time.Duration
+	Lags     []time.Duration // per event: commit time − received time
+	LastSeq  int64
+}
+
+// Processor applies stored events.
+type Processor struct {
+	db     *sqldb.DB
+	log    *event.Log
+	opts   Options
+	holder string
+	wake   chan struct{}
+}
+
+// New returns a Processor on db.
+func New(db *sqldb.DB, opts Options) *Processor {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 2000
+	}
+	if opts.BaseCurrency == "" {
+		opts.BaseCurrency = "EUR"
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 250 * time.Millisecond
+	}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 15 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Processor{db: db, log: event.NewLog(db), opts: opts, holder: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the processor new events were committed.
+func (p *Processor) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes events until ctx is cancelled.
+func (p *Processor) Run(ctx context.Context) error {
+	var (
+		leader    bool
+		renewedAt time.Time
+		backoff   = 100 * time.Millisecond
+	)
+	for ctx.Err() == nil {
+		if !leader || time.Since(renewedAt) > p.opts.LeaseTTL/3 {
+			ok, err := p.lease(ctx)
+			if err != nil {
+				p.opts.Logger.Warn("processor: lease", "err", err)
+			}
+			if ok && !leader {
+				p.opts.Logger.Info("processor: leading", "holder", p.holder)
+			}
+			leader = ok
+			if ok {
+				renewedAt = time.Now()
+			} else {
+				sleep(ctx, p.opts.LeaseTTL/3)
+				continue
+			}
+		}
+		n, err := p.Step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			p.opts.Logger.Warn("processor: batch failed; retrying", "err", err, "backoff", backoff)
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, 5*time.Second)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+			case <-p.wake:
+			case <-time.After(p.opts.Poll):
+			}
+		}
+	}
+	p.release()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// lease takes or renews the processing lease.
+func (p *Processor) lease(ctx context.Context) (bool, error) {
+	now := time.Now()
+	res, err := p.db.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ('processor', ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at < ?`,
+		p.holder, now.Add(p.opts.LeaseTTL).UnixMilli(), now.UnixMilli())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (p *Processor) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, _ = p.db.Exec(ctx, "DELETE FROM leases WHERE name = 'processor' AND holder = ?", p.holder)
+}
+
+// Step applies the next batch of events and returns how many it applied.
+func (p *Processor) Step(ctx context.Context) (int, error) {
+	var cursor int64
+	if err := p.db.QueryRow(ctx, "SELECT seq FROM cursors WHERE name = 'processor'").Scan(&cursor); err != nil {
+		return 0, sqldb.Classify(err)
+	}
+	evs, err := p.log.After(ctx, p.db, cursor, p.opts.BatchSize)
+	if err != nil || len(evs) == 0 {
+		return 0, err
+	}
+	start := time.Now()
+	stats, err := p.apply(ctx, cursor, evs)
+	if err != nil && !fault.Is(err, fault.Unavailable) && !errors.Is(err, errMoved) && len(evs) > 1 {
+		// Something in this batch breaks processing: apply the events one by
+		// one so that only the culprit is set aside.
+		p.opts.Logger.Error("processor: batch failed; isolating events", "from", evs[0].Seq, "to", evs[len(evs)-1].Seq, "err", err)
+		return p.isolate(ctx, cursor, evs)
+	}
+	if err != nil {
+		return 0, err
+	}
+	stats.Duration = time.Since(start)
+	p.observe(stats, evs)
+	return len(evs), nil
+}
+
+// errMoved means another processor advanced the cursor first.
+var errMoved = errors.New("the cursor moved: another processor applied these events")
+
+func (p *Processor) observe(stats BatchStats, evs []event.Stored) {
+	if p.opts.Observe == nil {
+		return
+	}
+	now := p.opts.Now()
+	stats.Lags = stats.Lags[:0]
+	for _, e := range evs {
+		stats.Lags = append(stats.Lags, now.Sub(e.ReceivedAt))
+	}
+	stats.Events = len(evs)
+	stats.LastSeq = evs[len(evs)-1].Seq
+	p.opts.Observe(stats)
+}
+
+// isolate applies events one transaction each, recording any that fail.
+func (p *Processor) isolate(ctx context.Context, cursor int64, evs []event.Stored) (int, error) {
+	for _, e := range evs {
+		start := time.Now()
+		stats, err := p.apply(ctx, cursor, []event.Stored{e})
+		if err != nil && (fault.Is(err, fault.Unavailable) || errors.Is(err, errMoved)) {
+			return 0, err
+		}
+		if err != nil {
+			err = p.db.InTx(ctx, func(tx *sqldb.Tx) error {
+				if err := advance(ctx, tx, cursor, e.Seq); err != nil {
+					return err
+				}
+				if err := recordError(ctx, tx, e.Seq, err.Error(), p.opts.Now()); err != nil {
+					return err
+				}
+				return event.AddCounters(ctx, tx, map[string]int{"events_processed": 1, "events_failed": 1})
+			})
+			if err != nil {
+				return 0, err
+			}
+			stats = BatchStats{Failed: 1}
+		}
+		stats.Duration = time.Since(start)
+		p.observe(stats, []event.Stored{e})
+		cursor = e.Seq
+	}
+	return len(evs), nil
+}
+
+func advance(ctx context.Context, tx *sqldb.Tx, from, to int64) error {
+	res, err := tx.Exec(ctx, "UPDATE cursors SET seq = ? WHERE name = 'processor' AND seq = ?", to, from)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errMoved
+	}
+	return nil
+}
+
+func recordError(ctx context.Context, tx *sqldb.Tx, seq int64, msg string, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO processing_errors (seq, error, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (seq) DO UPDATE SET error = excluded.error`, seq, msg, now.UnixMilli())
+	return err
+}
+
+// apply applies evs (which follow cursor) in one transaction.
+func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored) (BatchStats, error) {
+	var stats BatchStats
+	now := p.opts.Now()
+	err := p.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if tx.Dialect() == sqldb.Postgres {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(processingLock)); err != nil {
+				return err
+			}
+		}
+		if err := advance(ctx, tx, cursor, evs[len(evs)-1].Seq); err != nil {
+			return err
+		}
+		rules, err := identity.LoadRules(ctx, tx, p.opts.PhoneRegion)
+		if err != nil {
+			return err
+		}
+		g, err := identity.NewGraph(ctx, tx, &rules, now)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		b := &batch{ctx: ctx, tx: tx, rules: &rules, graph: g, profiles: profile.NewBatch(ctx, tx), orders: order.NewRecorder(ctx, tx, p.opts.BaseCurrency), now: now}
+		for _, e := range evs {
+			if err := b.apply(e); err != nil {
+				if !fault.Is(err, fault.Invalid) {
+					return fmt.Errorf("event %d: %w", e.Seq, err)
+				}
+				if err := recordError(ctx, tx, e.Seq, fault.MessageOf(err), now); err != nil {
+					return err
+				}
+				stats.Failed++
+			}
+		}
+		if err := b.profiles.Flush(); err != nil {
+			return err
+		}
+		if err := b.orders.Flush(); err != nil {
+			return err
+		}
+		return event.AddCounters(ctx, tx, map[string]int{
+			"events_processed": len(evs),
+			"events_failed":    stats.Failed,
+			"profiles":         g.ProfilesCreated - g.Merges,
+		})
+	})
+	return stats, err
+}
+
+// batch is the working state of one processing transaction.
+type batch struct {
+	ctx      context.Context
+	tx       *sqldb.Tx
+	rules    *identity.Rules
+	graph    *identity.Graph
+	profiles *profile.Batch
+	orders   *order.Recorder
+	now      time.Time
+}
+
+// apply applies one event. A fault.Invalid error means the event's effects
+// could not be applied and it should be recorded as failed; any other error
+// aborts the batch.
+func (b *batch) apply(e event.Stored) error {
+	body, err := event.DecodeBody(e.Payload)
+	if err != nil {
+		return fault.Wrap(err, fault.Invalid, "the payload cannot be read: %v", err)
+	}
+	ids, rejected := b.rules.Candidates(identity.FromEvent(e, body))
+	previous := ""
+	if e.Type == event.Alias {
+		previous = body.PreviousID
+	}
+	res, err := b.graph.Resolve(e.Seq, ids, previous, e.Timestamp)
+	if err != nil {
+		if fault.Is(err, fault.Invalid) && len(rejected) > 0 {
+			return fault.New(fault.Invalid, "no usable identifier: %s", rejected[0].Reason)
+		}
+		return err
+	}
+	if res.Created {
+		b.profiles.New(res.Root)
+	}
+	for _, m := range res.Merged {
+		if err := b.profiles.Merge(m.Survivor, m.Merged); err != nil {
+			return err
+		}
+		if err := b.orders.Retire(m.Merged); err != nil {
+			return err
+		}
+		b.orders.Moved(m.Survivor)
+	}
+	for _, r := range rejected {
+		if _, err := b.tx.Exec(b.ctx, `INSERT INTO identity_decisions (event_seq, profile_id, type, value, reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, e.Seq, res.Root, r.Type, r.Original, r.Reason, b.now.UnixMilli()); err != nil {
+			return err
+		}
+	}
+	st, err := b.profiles.Get(res.Root)
+	if err != nil {
+		return err
+	}
+	st.Apply(e, body)
+	b.profiles.AddTimeline(res.Profile, e.Timestamp.UnixMilli(), e.Seq)
+	if e.Type == event.Track && order.Touches(e.Name) {
+		return b.orders.Apply(e, body, res.Profile, res.Root)
+	}
+	return nil
+}
+
+// Unmerge undoes a merge and rebuilds both customers' profiles and
+// statistics from their events and orders.
+func Unmerge(ctx context.Context, db *sqldb.DB, mergeID, baseCurrency string, now time.Time) (identity.Split, error) {
+	var split identity.Split
+	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if tx.Dialect() == sqldb.Postgres {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(processingLock)); err != nil {
+				return err
+			}
+		}
+		var err error
+		if split, err = identity.Unmerge(ctx, tx, mergeID, now); err != nil {
+			return err
+		}
+		for _, root := range []string{split.Kept, split.Restored} {
+			if err := profile.Rebuild(ctx, tx, root); err != nil {
+				return err
+			}
+			if err := order.Recompute(ctx, tx, root, baseCurrency); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return split, err
+}
