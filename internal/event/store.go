@@ -12,7 +12,7 @@ import (
 // sequence numbers become visible in order: a reader that has seen seq n will
 // never later find a newly committed event below n. (On SQLite the single
 // writer gives the same order.)
-const appendLock = 0x6576656e7473 // "events"
+const appendLock = 0x6576656e // "even"
 
 // Outcome is what storing one request's events did.
 type Outcome struct {
@@ -23,10 +23,8 @@ type Outcome struct {
 // appendAll writes the events and quarantined events of several requests in
 // one transaction and reports, per request, what happened.
 func appendAll(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
-	if tx.Dialect() == sqldb.Postgres {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(appendLock)); err != nil {
-			return err
-		}
+	if err := tx.Lock(ctx, appendLock); err != nil {
+		return err
 	}
 	var stored, dups, quarantined int
 	var err error
@@ -38,18 +36,14 @@ func appendAll(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
 	if err != nil {
 		return err
 	}
-	qst, err := tx.Prepare(ctx, `INSERT INTO quarantine (source_id, received_at, message_id, type, reason, detail, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, message_id) WHERE message_id <> '' DO NOTHING`)
-	if err != nil {
-		return err
-	}
-	defer qst.Close()
 	for _, r := range reqs {
 		stored += r.out.Stored
 		dups += r.out.Duplicates
 		for _, q := range r.quarantined {
-			if _, err := qst.ExecContext(ctx, r.sourceID, r.receivedAt.UnixMilli(), q.MessageID, q.Type, string(q.Reason), q.Detail, q.Raw); err != nil {
-				return sqldb.Classify(err)
+			if _, err := tx.Exec(ctx, `INSERT INTO quarantine (source_id, received_at, message_id, type, reason, detail, raw)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, message_id) WHERE message_id <> '' DO NOTHING`,
+				r.sourceID, r.receivedAt.UnixMilli(), q.MessageID, q.Type, string(q.Reason), q.Detail, q.Raw); err != nil {
+				return err
 			}
 			quarantined++
 		}
@@ -81,19 +75,14 @@ const insertEvent = `INSERT INTO events (source_id, message_id, type, name, user
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, message_id) DO NOTHING`
 
 func appendSQLite(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
-	st, err := tx.Prepare(ctx, insertEvent)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	for _, r := range reqs {
 		r.out = Outcome{}
 		for i := range r.events {
 			e := &r.events[i]
-			res, err := st.ExecContext(ctx, r.sourceID, e.MessageID, e.Type, e.Name, e.UserID, e.AnonymousID,
+			res, err := tx.Exec(ctx, insertEvent, r.sourceID, e.MessageID, e.Type, e.Name, e.UserID, e.AnonymousID,
 				e.Timestamp.UnixMilli(), e.ReceivedAt.UnixMilli(), nullTime(e.SentAt), e.OriginalTimestamp, int(e.Flags), string(e.Payload), e.Raw)
 			if err != nil {
-				return sqldb.Classify(err)
+				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				r.out.Stored++

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/fault"
@@ -12,43 +11,179 @@ import (
 	"github.com/google/uuid"
 )
 
-// Graph resolves events to profiles inside one write transaction. It caches
-// what it reads and writes, so a batch of events touching the same people
-// costs few queries. A Graph must not outlive its transaction.
+// Graph resolves events to profiles inside one write transaction. It reads
+// what a batch of events needs in a few bulk queries (Prefetch), keeps it
+// in memory, buffers new profiles and identities, and writes them in bulk
+// (Flush). A Graph must not outlive its transaction.
 type Graph struct {
 	ctx   context.Context
 	tx    *sqldb.Tx
 	rules *Rules
 	now   time.Time
 
-	owners  map[key]string      // identifier → raw profile ("" = not in the graph)
-	roots   map[string]string   // raw profile → canonical profile
-	groups  map[string]*group   // canonical profile → its identities
-	created map[string]int64    // canonical profile → created_at
-	members map[string][]string // canonical profile → raw profiles, when known
+	*Cache
+	blocks [][2]string // pairs of raw profiles split by an operator (nil: not read yet)
 
-	lookupStmt *sql.Stmt
+	newProfiles, newIdentities, decisions [][]any
+	merges                                []pendingMerge
 
 	// Counts of what the graph did, for the caller's counters.
 	ProfilesCreated, Merges int
 }
 
-// NewGraph returns a Graph working in tx at wall time now.
-func NewGraph(ctx context.Context, tx *sqldb.Tx, rules *Rules, now time.Time) (*Graph, error) {
-	st, err := tx.Prepare(ctx, `SELECT i.profile_id, p.canonical_id FROM identities i JOIN profiles p ON p.id = i.profile_id
-		WHERE i.type = ? AND i.value = ?`)
-	if err != nil {
-		return nil, err
-	}
-	return &Graph{
-		ctx: ctx, tx: tx, rules: rules, now: now,
-		owners: map[key]string{}, roots: map[string]string{}, groups: map[string]*group{},
-		created: map[string]int64{}, members: map[string][]string{}, lookupStmt: st,
-	}, nil
+// Cache is what a Graph knows of the graph, kept from one batch to the next
+// by a processor that is the graph's only writer. Whoever else changes the
+// graph (an unmerge) bumps the graph_version counter; the processor then
+// resets its Cache.
+type Cache struct {
+	owners  map[key]string    // identifier → raw profile ("" = not in the graph)
+	roots   map[string]string // raw profile → canonical profile when read (see find)
+	forward map[string]string // canonical profile merged since → its survivor
+	groups  map[string]*group // canonical profile → its identities
+	created map[string]int64  // canonical profile → created_at
 }
 
-// Close releases the Graph's prepared statements.
-func (g *Graph) Close() { g.lookupStmt.Close() }
+// NewCache returns an empty Cache.
+func NewCache() *Cache {
+	return &Cache{owners: map[key]string{}, roots: map[string]string{}, forward: map[string]string{}, groups: map[string]*group{}, created: map[string]int64{}}
+}
+
+// Len returns how many entries the cache holds.
+func (c *Cache) Len() int { return len(c.owners) + len(c.roots) + len(c.groups) }
+
+// Reset empties the cache.
+func (c *Cache) Reset() {
+	clear(c.owners)
+	clear(c.roots)
+	clear(c.forward)
+	clear(c.groups)
+	clear(c.created)
+}
+
+// NewGraph returns a Graph working in tx at wall time now, starting from what
+// cache knows (nil: nothing) and adding to it.
+func NewGraph(ctx context.Context, tx *sqldb.Tx, rules *Rules, now time.Time, cache *Cache) *Graph {
+	if cache == nil {
+		cache = NewCache()
+	}
+	return &Graph{ctx: ctx, tx: tx, rules: rules, now: now, Cache: cache}
+}
+
+type pendingMerge struct {
+	id, survivor, merged, why string
+	seq                       int64
+}
+
+// find returns the current canonical profile of a canonical profile read
+// earlier in the batch, following merges made since.
+func (g *Graph) find(r string) string {
+	root := r
+	for {
+		next, ok := g.forward[root]
+		if !ok {
+			break
+		}
+		root = next
+	}
+	for r != root { // path compression
+		next := g.forward[r]
+		g.forward[r] = root
+		r = next
+	}
+	return root
+}
+
+// Prefetch loads, in bulk, what resolving events carrying these identifier
+// lists will need: who owns each identifier, and the identities of the
+// profiles an event may extend or merge.
+func (g *Graph) Prefetch(events [][]Identifier) error {
+	if err := g.sync(); err != nil {
+		return err
+	}
+	var rows [][]any
+	seen := map[key]bool{}
+	for _, ids := range events {
+		for _, id := range ids {
+			k := id.key()
+			if _, cached := g.owners[k]; cached || seen[k] {
+				continue
+			}
+			seen[k] = true
+			rows = append(rows, []any{id.Type, id.Value})
+		}
+	}
+	for k := range seen {
+		g.owners[k] = ""
+	}
+	err := g.tx.Bulk(g.ctx, `WITH v(type, value) AS (VALUES VALUES_LIST)
+		SELECT i.type, i.value, i.profile_id, p.canonical_id, c.created_at FROM v
+		JOIN identities i ON i.type = v.type AND i.value = v.value JOIN profiles p ON p.id = i.profile_id
+		JOIN profiles c ON c.id = p.canonical_id`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text}, rows, func(r *sql.Rows) error {
+			var k key
+			var p, root string
+			var created int64
+			if err := r.Scan(&k.typ, &k.value, &p, &root, &created); err != nil {
+				return err
+			}
+			g.owners[k], g.roots[p], g.created[root] = p, root, created
+			return nil
+		})
+	if err != nil {
+		return err
+	}
+	// Identities are needed where an event adds identifiers to a profile or
+	// touches two profiles: that is where limits apply.
+	var need []any
+	wanted := map[string]bool{}
+	for _, ids := range events {
+		roots := map[string]bool{}
+		fresh := false
+		for _, id := range ids {
+			if p := g.owners[id.key()]; p != "" {
+				roots[g.find(g.roots[p])] = true
+			} else {
+				fresh = true
+			}
+		}
+		if len(roots) > 1 || fresh && len(roots) == 1 {
+			for r := range roots {
+				if _, ok := g.groups[r]; !ok && !wanted[r] {
+					wanted[r] = true
+					need = append(need, r)
+				}
+			}
+		}
+	}
+	return g.loadGroups(need)
+}
+
+// loadGroups reads the identities of canonical profiles.
+func (g *Graph) loadGroups(roots []any) error {
+	if len(roots) == 0 {
+		return nil
+	}
+	if err := g.sync(); err != nil {
+		return err
+	}
+	rows := make([][]any, len(roots))
+	for i, r := range roots {
+		rows[i] = []any{r}
+		g.groups[r.(string)] = &group{root: r.(string)}
+	}
+	return g.tx.Bulk(g.ctx, `WITH v(id) AS (VALUES VALUES_LIST)
+		SELECT p.canonical_id, i.type, i.first_seen FROM v JOIN profiles p ON p.canonical_id = v.id JOIN identities i ON i.profile_id = p.id`,
+		[]sqldb.Type{sqldb.Text}, rows, func(r *sql.Rows) error {
+			var root string
+			var k known
+			if err := r.Scan(&root, &k.typ, &k.firstSeen); err != nil {
+				return err
+			}
+			grp := g.groups[root]
+			grp.idents = append(grp.idents, k)
+			return nil
+		})
+}
 
 // Resolution is where an event landed.
 type Resolution struct {
@@ -86,14 +221,14 @@ func (g *Graph) Resolve(seq int64, ids []Identifier, previousID string, at time.
 	var res Resolution
 	res.Drops = d.drops
 	if len(d.roots) == 0 {
-		p, err := g.createProfile(at)
-		if err != nil {
-			return Resolution{}, err
-		}
+		p := g.createProfile(at)
 		res.Profile, res.Root, res.Created = p, p, true
 	} else {
 		res.Profile = d.links[0].Profile // owner of the strongest matching identifier
-		survivor := g.oldest(d.roots)
+		survivor, err := g.oldest(d.roots)
+		if err != nil {
+			return Resolution{}, err
+		}
 		for _, r := range d.roots {
 			if r == survivor {
 				continue
@@ -107,17 +242,17 @@ func (g *Graph) Resolve(seq int64, ids []Identifier, previousID string, at time.
 		res.Root = survivor
 	}
 	for _, id := range d.attach {
-		if err := g.attach(res.Profile, res.Root, id, seq, at); err != nil {
-			return Resolution{}, err
-		}
+		g.attach(res.Profile, res.Root, id, seq, at)
 	}
 	for _, dr := range d.drops {
-		if _, err := g.tx.Exec(g.ctx, `INSERT INTO identity_decisions (event_seq, profile_id, type, value, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, seq, res.Root, dr.Type, dr.Value, dr.Reason, g.now.UnixMilli()); err != nil {
-			return Resolution{}, err
-		}
+		g.Decide(seq, res.Root, dr.Type, dr.Value, dr.Reason)
 	}
 	return res, nil
+}
+
+// Decide logs that an identifier an event carried was kept off profile root.
+func (g *Graph) Decide(seq int64, root, typ, value, reason string) {
+	g.decisions = append(g.decisions, []any{seq, root, typ, value, reason, g.now.UnixMilli()})
 }
 
 // previous resolves an alias's previousId: an existing user_id or
@@ -129,6 +264,9 @@ func (g *Graph) previous(v string) (Identifier, bool) {
 			return Identifier{}, false
 		}
 		id := Identifier{Type: typ, Value: n, Original: v}
+		if err := g.Prefetch([][]Identifier{{id}}); err != nil {
+			return Identifier{}, false
+		}
 		if p, _, err := g.owner(id); err == nil && p != "" {
 			return id, true
 		}
@@ -141,28 +279,25 @@ func (g *Graph) owner(id Identifier) (string, string, error) {
 	k := id.key()
 	p, ok := g.owners[k]
 	if !ok {
-		var root string
-		err := g.lookupStmt.QueryRowContext(g.ctx, id.Type, id.Value).Scan(&p, &root)
-		if errors.Is(err, sql.ErrNoRows) {
-			p = ""
-		} else if err != nil {
-			return "", "", sqldb.Classify(err)
-		} else {
-			g.roots[p] = root
+		if err := g.Prefetch([][]Identifier{{id}}); err != nil {
+			return "", "", err
 		}
-		g.owners[k] = p
+		p = g.owners[k]
 	}
 	if p == "" {
 		return "", "", nil
 	}
-	root, err := g.root(p)
+	root, err := g.Root(p)
 	return p, root, err
 }
 
-// root returns the canonical profile of a raw profile.
-func (g *Graph) root(p string) (string, error) {
+// Root returns the canonical profile of raw profile p.
+func (g *Graph) Root(p string) (string, error) {
 	if r, ok := g.roots[p]; ok {
-		return r, nil
+		return g.find(r), nil
+	}
+	if err := g.sync(); err != nil {
+		return "", err
 	}
 	var r string
 	if err := g.tx.QueryRow(g.ctx, "SELECT canonical_id FROM profiles WHERE id = ?", p).Scan(&r); err != nil {
@@ -177,49 +312,65 @@ func (g *Graph) group(root string) (*group, error) {
 	if grp, ok := g.groups[root]; ok {
 		return grp, nil
 	}
-	grp := &group{root: root}
-	rows, err := g.tx.Query(g.ctx, `SELECT i.type, i.first_seen FROM identities i JOIN profiles p ON p.id = i.profile_id
-		WHERE p.canonical_id = ?`, root)
-	if err != nil {
+	if err := g.loadGroups([]any{root}); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k known
-		if err := rows.Scan(&k.typ, &k.firstSeen); err != nil {
-			return nil, sqldb.Classify(err)
-		}
-		grp.idents = append(grp.idents, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, sqldb.Classify(err)
-	}
-	g.groups[root] = grp
-	return grp, nil
+	return g.groups[root], nil
 }
 
 // blocked reports whether an operator split members of the two canonical
-// profiles apart.
+// profiles apart. The (few) split pairs are read once per batch.
 func (g *Graph) blocked(a, b string) (bool, error) {
-	var one int
-	err := g.tx.QueryRow(g.ctx, `SELECT 1 FROM merge_blocks mb
-		JOIN profiles pa ON pa.id = mb.a JOIN profiles pb ON pb.id = mb.b
-		WHERE (pa.canonical_id = ? AND pb.canonical_id = ?) OR (pa.canonical_id = ? AND pb.canonical_id = ?) LIMIT 1`,
-		a, b, b, a).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+	if g.blocks == nil {
+		if err := g.sync(); err != nil {
+			return false, err
+		}
+		g.blocks = [][2]string{}
+		rows, err := g.tx.Query(g.ctx, `SELECT mb.a, mb.b, pa.canonical_id, pb.canonical_id FROM merge_blocks mb
+			JOIN profiles pa ON pa.id = mb.a JOIN profiles pb ON pb.id = mb.b`)
+		if err != nil {
+			return false, err
+		}
+		for rows.Next() {
+			var x, y, rx, ry string
+			if err := rows.Scan(&x, &y, &rx, &ry); err != nil {
+				rows.Close()
+				return false, sqldb.Classify(err)
+			}
+			g.blocks = append(g.blocks, [2]string{x, y})
+			if _, ok := g.roots[x]; !ok {
+				g.roots[x] = rx
+			}
+			if _, ok := g.roots[y]; !ok {
+				g.roots[y] = ry
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return false, sqldb.Classify(err)
+		}
 	}
-	return err == nil, sqldb.Classify(err)
+	for _, pair := range g.blocks {
+		x, y := g.find(g.roots[pair[0]]), g.find(g.roots[pair[1]])
+		if x == a && y == b || x == b && y == a {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // oldest returns the canonical profile created first: it survives a merge.
-func (g *Graph) oldest(roots []string) string {
+func (g *Graph) oldest(roots []string) (string, error) {
+	if len(roots) == 1 {
+		return roots[0], nil
+	}
 	best, bestAt := "", int64(0)
 	for _, r := range roots {
 		at, ok := g.created[r]
 		if !ok {
 			if err := g.tx.QueryRow(g.ctx, "SELECT created_at FROM profiles WHERE id = ?", r).Scan(&at); err != nil {
-				at = 1<<63 - 1
+				return "", sqldb.Classify(err)
 			}
 			g.created[r] = at
 		}
@@ -227,37 +378,86 @@ func (g *Graph) oldest(roots []string) string {
 			best, bestAt = r, at
 		}
 	}
-	return best
+	return best, nil
 }
 
-func (g *Graph) createProfile(at time.Time) (string, error) {
+func (g *Graph) createProfile(at time.Time) string {
 	id := uuid.Must(uuid.NewV7()).String()
 	ts := at.UnixMilli()
-	if _, err := g.tx.Exec(g.ctx, `INSERT INTO profiles (id, canonical_id, created_at, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)`,
-		id, id, g.now.UnixMilli(), ts, ts); err != nil {
-		return "", err
-	}
+	g.newProfiles = append(g.newProfiles, []any{id, id, g.now.UnixMilli(), ts, ts})
 	g.roots[id] = id
 	g.groups[id] = &group{root: id}
 	g.created[id] = g.now.UnixMilli()
-	g.members[id] = []string{id}
 	g.ProfilesCreated++
-	return id, nil
+	return id
 }
 
-func (g *Graph) attach(profile, root string, id Identifier, seq int64, at time.Time) error {
-	if _, err := g.tx.Exec(g.ctx, `INSERT INTO identities (type, value, profile_id, original, first_seen, event_seq) VALUES (?, ?, ?, ?, ?, ?)`,
-		id.Type, id.Value, profile, id.Original, at.UnixMilli(), seq); err != nil {
-		return err
-	}
+func (g *Graph) attach(profile, root string, id Identifier, seq int64, at time.Time) {
+	g.newIdentities = append(g.newIdentities, []any{id.Type, id.Value, profile, id.Original, at.UnixMilli(), seq})
 	g.owners[id.key()] = profile
 	if grp, ok := g.groups[root]; ok {
 		grp.idents = append(grp.idents, known{typ: id.Type, firstSeen: at.UnixMilli()})
 	}
-	return nil
 }
 
-// merge folds canonical profile merged into survivor.
+// Flush writes the profiles, identities and decisions made since the last
+// Flush.
+func (g *Graph) Flush() error {
+	if err := g.tx.Bulk(g.ctx, `INSERT INTO profiles (id, canonical_id, created_at, first_seen, last_seen) VALUES VALUES_LIST`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Int}, g.newProfiles, nil); err != nil {
+		return err
+	}
+	g.newProfiles = g.newProfiles[:0]
+	if err := g.tx.Bulk(g.ctx, `INSERT INTO identities (type, value, profile_id, original, first_seen, event_seq) VALUES VALUES_LIST`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int}, g.newIdentities, nil); err != nil {
+		return err
+	}
+	g.newIdentities = g.newIdentities[:0]
+	if err := g.tx.Bulk(g.ctx, `INSERT INTO identity_decisions (event_seq, profile_id, type, value, reason, created_at) VALUES VALUES_LIST`,
+		[]sqldb.Type{sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int}, g.decisions, nil); err != nil {
+		return err
+	}
+	g.decisions = g.decisions[:0]
+	return g.flushMerges()
+}
+
+// sync writes pending changes before a query that reads the graph back.
+func (g *Graph) sync() error {
+	if len(g.newProfiles)+len(g.newIdentities)+len(g.merges) == 0 {
+		return nil
+	}
+	return g.Flush()
+}
+
+// flushMerges writes the merges made since the last Flush: their records,
+// each merged profile's pointer to its survivor, and the canonical profile of
+// every member, following chains of merges within the batch.
+func (g *Graph) flushMerges() error {
+	if len(g.merges) == 0 {
+		return nil
+	}
+	var recs, into, canon [][]any
+	for _, m := range g.merges {
+		recs = append(recs, []any{m.id, m.survivor, m.merged, m.seq, m.why, "an event carried identifiers of both profiles", g.now.UnixMilli()})
+		into = append(into, []any{m.merged, m.survivor})
+		canon = append(canon, []any{m.merged, g.find(m.merged)})
+	}
+	g.merges = g.merges[:0]
+	if err := g.tx.Bulk(g.ctx, `INSERT INTO merges (id, survivor_id, merged_id, event_seq, identifiers, reason, created_at) VALUES VALUES_LIST`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int}, recs, nil); err != nil {
+		return err
+	}
+	if err := g.tx.Bulk(g.ctx, `WITH v(id, survivor) AS (VALUES VALUES_LIST)
+		UPDATE profiles SET merged_into = v.survivor FROM v WHERE profiles.id = v.id`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text}, into, nil); err != nil {
+		return err
+	}
+	return g.tx.Bulk(g.ctx, `WITH v(old, root) AS (VALUES VALUES_LIST)
+		UPDATE profiles SET canonical_id = v.root FROM v WHERE profiles.canonical_id = v.old`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text}, canon, nil)
+}
+
+// merge folds canonical profile merged into survivor. It is written at Flush.
 func (g *Graph) merge(survivor, merged string, seq int64, links []Link) (Merge, error) {
 	m := Merge{ID: uuid.Must(uuid.NewV7()).String(), Survivor: survivor, Merged: merged}
 	type linked struct {
@@ -272,21 +472,8 @@ func (g *Graph) merge(survivor, merged string, seq int64, links []Link) (Merge, 
 		}
 	}
 	b, _ := json.Marshal(why)
-	if _, err := g.tx.Exec(g.ctx, `INSERT INTO merges (id, survivor_id, merged_id, event_seq, identifiers, reason, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, m.ID, survivor, merged, seq, string(b), "an event carried identifiers of both profiles", g.now.UnixMilli()); err != nil {
-		return Merge{}, err
-	}
-	if _, err := g.tx.Exec(g.ctx, "UPDATE profiles SET merged_into = ? WHERE id = ?", survivor, merged); err != nil {
-		return Merge{}, err
-	}
-	if _, err := g.tx.Exec(g.ctx, "UPDATE profiles SET canonical_id = ? WHERE canonical_id = ?", survivor, merged); err != nil {
-		return Merge{}, err
-	}
-	for p, r := range g.roots {
-		if r == merged {
-			g.roots[p] = survivor
-		}
-	}
+	g.merges = append(g.merges, pendingMerge{id: m.ID, survivor: survivor, merged: merged, why: string(b), seq: seq})
+	g.forward[merged] = survivor
 	if a, ok := g.groups[survivor]; ok {
 		if b, ok := g.groups[merged]; ok {
 			a.idents = append(a.idents, b.idents...)
@@ -295,8 +482,19 @@ func (g *Graph) merge(survivor, merged string, seq int64, links []Link) (Merge, 
 		}
 	}
 	delete(g.groups, merged)
-	delete(g.members, survivor)
-	delete(g.members, merged)
 	g.Merges++
 	return m, nil
+}
+
+// KnownRoots returns the canonical profiles of the identifiers found so far.
+func (g *Graph) KnownRoots() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range g.roots {
+		if r = g.find(r); !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -113,6 +113,10 @@ type lookup interface {
 // taken strongest first; one that would join a profile beyond a type's limit,
 // or join profiles an operator split, is dropped with its reason.
 func decide(ids []Identifier, rules *Rules, at time.Time, g lookup) (decision, error) {
+	// The common case: every identifier already belongs to the same person.
+	if d, ok, err := known1(ids, g); err != nil || ok {
+		return d, err
+	}
 	var (
 		d      decision
 		idents []known // identities of the profiles joined so far, plus accepted new ones
@@ -159,6 +163,23 @@ func decide(ids []Identifier, rules *Rules, at time.Time, g lookup) (decision, e
 		d.links = append(d.links, Link{Identifier: id, Profile: profile, Root: root})
 	}
 	return d, nil
+}
+
+// known1 reports whether all ids belong to one canonical profile already, and
+// if so the decision that says so.
+func known1(ids []Identifier, g lookup) (decision, bool, error) {
+	d := decision{links: make([]Link, 0, len(ids))}
+	for _, id := range ids {
+		p, root, err := g.owner(id)
+		if err != nil || p == "" || len(d.roots) > 0 && root != d.roots[0] {
+			return decision{}, false, err
+		}
+		if len(d.roots) == 0 {
+			d.roots = []string{root}
+		}
+		d.links = append(d.links, Link{Identifier: id, Profile: p, Root: root})
+	}
+	return d, len(d.roots) == 1, nil
 }
 
 // blockedBy returns the profile among roots that an operator split from root.

@@ -20,6 +20,7 @@ package order
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/bottega-crm/bottega/internal/event"
@@ -261,8 +262,8 @@ func readItems(v jsontext.Value, currency string) ([]Item, error) {
 			it.PriceMinor = m
 		}
 		if q, ok := p.String("quantity"); ok {
-			var n int64
-			if _, err := fmt.Sscan(q, &n); err != nil || n < 0 || n > 1e6 {
+			n, err := strconv.ParseInt(q, 10, 64)
+			if err != nil || n < 0 || n > 1e6 {
 				return nil, fmt.Errorf("products[%d].quantity %q is not a whole number", i, q)
 			}
 			it.Quantity = n

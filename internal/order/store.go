@@ -5,19 +5,37 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
-// Recorder applies order events inside a processing transaction.
+// Recorder applies the order events of a processing batch inside its
+// transaction. Events are checked and queued as they are processed (Add)
+// and written together at the end of the batch (Flush), with bulk reads and
+// writes for the common case of new orders.
 type Recorder struct {
 	ctx          context.Context
 	tx           *sqldb.Tx
 	baseCurrency string
 	dirty        map[string]bool // canonical profiles whose stats must be recomputed
+	queue        []queued
+	merged       [][2]string // (survivor, merged) canonical profiles merged in this batch
+}
+
+type queued struct {
+	ev      event.Stored
+	order   Order // for completions, updates and cancellations
+	refund  refund
+	profile string // raw profile the event was attributed to
+}
+
+type refund struct {
+	orderID string
+	amount  *int64 // nil: the whole order
+	reason  string
+	items   string
 }
 
 // NewRecorder returns a Recorder working in tx. Statistics sum money in
@@ -26,64 +44,37 @@ func NewRecorder(ctx context.Context, tx *sqldb.Tx, baseCurrency string) *Record
 	return &Recorder{ctx: ctx, tx: tx, baseCurrency: baseCurrency, dirty: map[string]bool{}}
 }
 
-// Apply records an order event attributed to raw profile p whose canonical
-// profile is root. When the event does not describe a usable order it returns
-// a fault.Invalid error saying why (the caller records it; the event itself
-// stays processed); other errors are storage failures.
-func (r *Recorder) Apply(ev event.Stored, b event.Body, p, root string) error {
+// Add checks an order event attributed to raw profile p and queues it. When
+// the event does not describe a usable order it returns a fault.Invalid error
+// saying why (the caller records it; the event itself stays processed).
+func (r *Recorder) Add(ev event.Stored, b event.Body, p string) error {
 	invalid := func(err error) error { return fault.New(fault.Invalid, "%s not recorded: %v", ev.Name, err) }
+	q := queued{ev: ev, profile: p}
 	switch ev.Name {
-	case Completed, Updated:
+	case Completed, Updated, Cancelled:
 		o, err := FromEvent(b, ev.Channel, r.baseCurrency)
 		if err != nil {
 			return invalid(err)
 		}
-		return r.upsert(ev, o, p, root, ev.Name == Completed)
-	case Cancelled:
-		o, err := FromEvent(b, ev.Channel, r.baseCurrency)
-		if err != nil {
-			return invalid(err)
-		}
-		return r.cancel(ev, o, p, root)
+		q.order = o
 	case Refunded:
 		id, ok := b.Properties.String("order_id")
-		if !ok || strings.TrimSpace(id) == "" {
+		if id = strings.TrimSpace(id); !ok || id == "" {
 			return invalid(errors.New("the event has no order_id"))
 		}
 		amount, err := RefundAmount(b, r.baseCurrency)
 		if err != nil {
 			return invalid(err)
 		}
-		reason, _ := b.Properties.String("reason")
-		items := "[]"
+		q.refund = refund{orderID: id, amount: amount, items: "[]"}
+		q.refund.reason, _ = b.Properties.String("reason")
 		if v := b.Properties["products"]; v.Kind() == '[' {
-			items = string(v)
+			q.refund.items = string(v)
 		}
-		var amt any
-		if amount != nil {
-			amt = *amount
-		}
-		if _, err := r.tx.Exec(r.ctx, `INSERT INTO order_refunds (event_seq, order_id, amount_minor, currency, reason, refunded_at, items)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_seq) DO NOTHING`,
-			ev.Seq, id, amt, r.baseCurrency, reason, ev.Timestamp.UnixMilli(), items); err != nil {
-			return err
-		}
-		return r.touchOwner(id, root)
+	default:
+		return nil
 	}
-	return nil
-}
-
-// touchOwner marks for recomputation the customer who owns order id (or root
-// when the order is not known yet).
-func (r *Recorder) touchOwner(id, root string) error {
-	var owner string
-	err := r.tx.QueryRow(r.ctx, `SELECT p.canonical_id FROM orders o JOIN profiles p ON p.id = o.profile_id WHERE o.order_id = ?`, id).Scan(&owner)
-	if errors.Is(err, sql.ErrNoRows) {
-		owner = root
-	} else if err != nil {
-		return sqldb.Classify(err)
-	}
-	r.dirty[owner] = true
+	r.queue = append(r.queue, q)
 	return nil
 }
 
@@ -94,130 +85,291 @@ func nullable(v *int64) any {
 	return *v
 }
 
-func (r *Recorder) upsert(ev event.Stored, o Order, p, root string, completed bool) error {
-	var (
-		existingCompleted int
-		cancelled         sql.NullInt64
-		owner             string
-	)
-	err := r.tx.QueryRow(r.ctx, `SELECT o.completed, o.cancelled_at, pr.canonical_id FROM orders o JOIN profiles pr ON pr.id = o.profile_id WHERE o.order_id = ?`, o.ID).
-		Scan(&existingCompleted, &cancelled, &owner)
-	isNew := errors.Is(err, sql.ErrNoRows)
-	if err != nil && !isNew {
-		return sqldb.Classify(err)
-	}
-	c := 0
-	if completed || existingCompleted == 1 {
-		c = 1
-	}
-	if isNew {
-		if _, err := r.tx.Exec(r.ctx, `INSERT INTO orders (order_id, profile_id, source_id, channel, store_id, currency, value_minor,
-			total_minor, revenue_minor, shipping_minor, tax_minor, discount_minor, coupon, campaign, placed_at, completed, event_seq, properties)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, p, ev.SourceID, o.Channel, o.StoreID, o.Currency, o.ValueMinor,
-			nullable(o.TotalMinor), nullable(o.RevenueMinor), nullable(o.ShippingMinor), nullable(o.TaxMinor), nullable(o.DiscountMinor),
-			o.Coupon, o.Campaign, ev.Timestamp.UnixMilli(), c, ev.Seq, o.Properties); err != nil {
-			return err
-		}
-		owner = root
-	} else {
-		// Details are updated; the placing time is that of the completion.
-		placed := "placed_at"
-		if completed && existingCompleted == 0 {
-			placed = "?"
-		}
-		args := []any{o.Channel, o.StoreID, o.Currency, o.ValueMinor,
-			nullable(o.TotalMinor), nullable(o.RevenueMinor), nullable(o.ShippingMinor), nullable(o.TaxMinor), nullable(o.DiscountMinor),
-			o.Coupon, o.Campaign, c, ev.Seq, o.Properties}
-		if placed == "?" {
-			args = append([]any{ev.Timestamp.UnixMilli()}, args...)
-		}
-		args = append(args, o.ID)
-		if _, err := r.tx.Exec(r.ctx, `UPDATE orders SET placed_at = `+placed+`, channel = ?, store_id = ?, currency = ?, value_minor = ?,
-			total_minor = ?, revenue_minor = ?, shipping_minor = ?, tax_minor = ?, discount_minor = ?, coupon = ?, campaign = ?,
-			completed = ?, event_seq = ?, properties = ? WHERE order_id = ?`, args...); err != nil {
-			return err
-		}
-		if _, err := r.tx.Exec(r.ctx, "DELETE FROM order_items WHERE order_id = ?", o.ID); err != nil {
-			return err
-		}
-	}
-	for _, it := range o.Items {
-		if _, err := r.tx.Exec(r.ctx, `INSERT INTO order_items (order_id, line, product_id, sku, name, category, brand, variant, price_minor, quantity, coupon, properties)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			o.ID, it.Line, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.PriceMinor, it.Quantity, it.Coupon, it.Properties); err != nil {
-			return err
-		}
-	}
-	if isNew && c == 1 && !r.dirty[owner] {
-		var refunds int
-		if err := r.tx.QueryRow(r.ctx, "SELECT COUNT(*) FROM order_refunds WHERE order_id = ?", o.ID).Scan(&refunds); err != nil {
-			return sqldb.Classify(err)
-		}
-		if refunds == 0 {
-			return r.addOrder(owner, o, ev.Timestamp)
-		}
-	}
-	r.dirty[owner] = true
-	return nil
+// orderState is what Flush knows of an order already in the database or
+// queued for insertion.
+type orderState struct {
+	completed bool
+	owner     string // canonical profile
 }
 
-// addOrder counts a new completed order into a customer's statistics
-// without rereading their orders: the common case.
-func (r *Recorder) addOrder(root string, o Order, at time.Time) error {
-	value := o.ValueMinor
-	if o.Currency != r.baseCurrency {
-		value = 0
+var (
+	orderTypes = []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int,
+		sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text}
+	itemTypes   = []sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text}
+	refundTypes = []sqldb.Type{sqldb.Int, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text}
+)
+
+// statAdd is a new completed order to count into a customer's statistics.
+type statAdd struct {
+	orders, revenue, first, last int64
+}
+
+// Flush applies the queued events in order. rootOf returns the current
+// canonical profile of a raw profile (merges may have happened since Add).
+func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
+	if err := r.flushMerges(rootOf); err != nil {
+		return err
 	}
-	ts := at.UnixMilli()
-	_, err := r.tx.Exec(r.ctx, `INSERT INTO customer_stats (profile_id, orders, revenue_minor, refunded_minor, first_order_at, last_order_at)
-		VALUES (?, 1, ?, 0, ?, ?)
+	if len(r.queue) == 0 {
+		return r.recompute()
+	}
+	known, refunded, err := r.prefetch()
+	if err != nil {
+		return err
+	}
+	var orders, items, refunds [][]any
+	writeNew := func() error {
+		if err := r.tx.Bulk(r.ctx, `INSERT INTO orders (order_id, profile_id, source_id, channel, store_id, currency, value_minor,
+			total_minor, revenue_minor, shipping_minor, tax_minor, discount_minor, coupon, campaign, placed_at, completed, cancelled_at, event_seq, properties)
+			VALUES VALUES_LIST`, orderTypes, orders, nil); err != nil {
+			return err
+		}
+		if err := r.tx.Bulk(r.ctx, `INSERT INTO order_items (order_id, line, product_id, sku, name, category, brand, variant, price_minor, quantity, coupon, properties)
+			VALUES VALUES_LIST`, itemTypes, items, nil); err != nil {
+			return err
+		}
+		orders, items = orders[:0], items[:0]
+		return nil
+	}
+	adds := map[string]*statAdd{}
+	for _, q := range r.queue {
+		root, err := rootOf(q.profile)
+		if err != nil {
+			return err
+		}
+		ts := q.ev.Timestamp.UnixMilli()
+		switch q.ev.Name {
+		case Completed, Updated:
+			o, completed := q.order, q.ev.Name == Completed
+			k, exists := known[o.ID]
+			if !exists {
+				orders = append(orders, orderRow(q, root, completed, nil))
+				for _, it := range o.Items {
+					items = append(items, []any{o.ID, it.Line, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.PriceMinor, it.Quantity, it.Coupon, it.Properties})
+				}
+				known[o.ID] = &orderState{completed: completed, owner: root}
+				if completed && !refunded[o.ID] {
+					a := adds[root]
+					if a == nil {
+						a = &statAdd{first: ts, last: ts}
+						adds[root] = a
+					}
+					a.orders++
+					if o.Currency == r.baseCurrency {
+						a.revenue += o.ValueMinor
+					}
+					a.first, a.last = min(a.first, ts), max(a.last, ts)
+				} else if completed {
+					r.dirty[root] = true
+				}
+				continue
+			}
+			if err := writeNew(); err != nil {
+				return err
+			}
+			if err := r.update(q, completed && !k.completed); err != nil {
+				return err
+			}
+			k.completed = k.completed || completed
+			r.dirty[k.owner] = true
+		case Cancelled:
+			o := q.order
+			if k, exists := known[o.ID]; exists {
+				if err := writeNew(); err != nil {
+					return err
+				}
+				if _, err := r.tx.Exec(r.ctx, "UPDATE orders SET cancelled_at = ? WHERE order_id = ? AND cancelled_at IS NULL", ts, o.ID); err != nil {
+					return err
+				}
+				r.dirty[k.owner] = true
+				continue
+			}
+			// A cancellation of an order not seen yet: keep what it says.
+			orders = append(orders, orderRow(q, root, false, &ts))
+			known[o.ID] = &orderState{owner: root}
+		case Refunded:
+			var amount any
+			if q.refund.amount != nil {
+				amount = *q.refund.amount
+			}
+			refunds = append(refunds, []any{q.ev.Seq, q.refund.orderID, amount, r.baseCurrency, q.refund.reason, ts, q.refund.items})
+			refunded[q.refund.orderID] = true
+			if k, ok := known[q.refund.orderID]; ok {
+				r.dirty[k.owner] = true
+			} else {
+				r.dirty[root] = true
+			}
+		}
+	}
+	r.queue = r.queue[:0]
+	if err := writeNew(); err != nil {
+		return err
+	}
+	if err := r.tx.Bulk(r.ctx, `INSERT INTO order_refunds (event_seq, order_id, amount_minor, currency, reason, refunded_at, items)
+		VALUES VALUES_LIST ON CONFLICT (event_seq) DO NOTHING`, refundTypes, refunds, nil); err != nil {
+		return err
+	}
+	var rows [][]any
+	for root, a := range adds {
+		if !r.dirty[root] { // a recomputation counts these orders anyway
+			rows = append(rows, []any{root, a.orders, a.revenue, a.first, a.last})
+		}
+	}
+	// (WHERE true tells SQLite that ON CONFLICT is the upsert, not a join.)
+	if err := r.tx.Bulk(r.ctx, `WITH v(id, n, revenue, f, l) AS (VALUES VALUES_LIST)
+		INSERT INTO customer_stats (profile_id, orders, revenue_minor, refunded_minor, first_order_at, last_order_at)
+		SELECT v.id, v.n, v.revenue, 0, v.f, v.l FROM v WHERE true
 		ON CONFLICT (profile_id) DO UPDATE SET
-			orders = customer_stats.orders + 1,
+			orders = customer_stats.orders + excluded.orders,
 			revenue_minor = customer_stats.revenue_minor + excluded.revenue_minor,
 			first_order_at = CASE WHEN customer_stats.first_order_at IS NULL OR excluded.first_order_at < customer_stats.first_order_at
 				THEN excluded.first_order_at ELSE customer_stats.first_order_at END,
 			last_order_at = CASE WHEN customer_stats.last_order_at IS NULL OR excluded.last_order_at > customer_stats.last_order_at
 				THEN excluded.last_order_at ELSE customer_stats.last_order_at END`,
-		root, value, ts, ts)
-	return err
-}
-
-func (r *Recorder) cancel(ev event.Stored, o Order, p, root string) error {
-	res, err := r.tx.Exec(r.ctx, "UPDATE orders SET cancelled_at = ? WHERE order_id = ? AND cancelled_at IS NULL", ev.Timestamp.UnixMilli(), o.ID)
-	if err != nil {
+		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int}, rows, nil); err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		// Unknown order (or already cancelled): keep what the event says.
-		if _, err := r.tx.Exec(r.ctx, `INSERT INTO orders (order_id, profile_id, source_id, channel, store_id, currency, value_minor,
-			total_minor, revenue_minor, coupon, campaign, placed_at, completed, cancelled_at, event_seq, properties)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING`,
-			o.ID, p, ev.SourceID, o.Channel, o.StoreID, o.Currency, o.ValueMinor, nullable(o.TotalMinor), nullable(o.RevenueMinor),
-			o.Coupon, o.Campaign, ev.Timestamp.UnixMilli(), ev.Timestamp.UnixMilli(), ev.Seq, o.Properties); err != nil {
-			return err
+	return r.recompute()
+}
+
+func orderRow(q queued, root string, completed bool, cancelledAt *int64) []any {
+	o := q.order
+	c := 0
+	if completed {
+		c = 1
+	}
+	var cancelled any
+	if cancelledAt != nil {
+		cancelled = *cancelledAt
+	}
+	return []any{o.ID, q.profile, q.ev.SourceID, o.Channel, o.StoreID, o.Currency, o.ValueMinor,
+		nullable(o.TotalMinor), nullable(o.RevenueMinor), nullable(o.ShippingMinor), nullable(o.TaxMinor), nullable(o.DiscountMinor),
+		o.Coupon, o.Campaign, q.ev.Timestamp.UnixMilli(), c, cancelled, q.ev.Seq, o.Properties}
+}
+
+// prefetch reads which of the queued orders exist already, who owns them,
+// and which have refunds.
+func (r *Recorder) prefetch() (map[string]*orderState, map[string]bool, error) {
+	seen := map[string]bool{}
+	var ids [][]any
+	for _, q := range r.queue {
+		id := q.order.ID
+		if q.ev.Name == Refunded {
+			id = q.refund.orderID
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, []any{id})
 		}
 	}
-	return r.touchOwner(o.ID, root)
-}
-
-// Moved marks canonical profiles whose membership changed (a merge or an
-// unmerge): their statistics are recomputed at Flush.
-func (r *Recorder) Moved(roots ...string) {
-	for _, root := range roots {
-		r.dirty[root] = true
+	known := map[string]*orderState{}
+	err := r.tx.Bulk(r.ctx, `WITH v(id) AS (VALUES VALUES_LIST)
+		SELECT o.order_id, o.completed, p.canonical_id FROM v JOIN orders o ON o.order_id = v.id JOIN profiles p ON p.id = o.profile_id`,
+		[]sqldb.Type{sqldb.Text}, ids, func(rows *sql.Rows) error {
+			var (
+				id        string
+				completed int
+				k         orderState
+			)
+			if err := rows.Scan(&id, &completed, &k.owner); err != nil {
+				return err
+			}
+			k.completed = completed == 1
+			known[id] = &k
+			return nil
+		})
+	if err != nil {
+		return nil, nil, err
 	}
+	refunded := map[string]bool{}
+	err = r.tx.Bulk(r.ctx, `WITH v(id) AS (VALUES VALUES_LIST) SELECT DISTINCT r.order_id FROM v JOIN order_refunds r ON r.order_id = v.id`,
+		[]sqldb.Type{sqldb.Text}, ids, func(rows *sql.Rows) error {
+			var id string
+			err := rows.Scan(&id)
+			refunded[id] = true
+			return err
+		})
+	return known, refunded, err
 }
 
-// Retire removes the statistics of a profile merged into another.
-func (r *Recorder) Retire(root string) error {
-	delete(r.dirty, root)
-	_, err := r.tx.Exec(r.ctx, "DELETE FROM customer_stats WHERE profile_id = ?", root)
-	return err
+// update rewrites an order that exists already with a newer event's details.
+func (r *Recorder) update(q queued, nowCompleted bool) error {
+	o := q.order
+	placed := "placed_at"
+	args := []any{}
+	if nowCompleted { // the placing time is that of the completion
+		placed = "?"
+		args = append(args, q.ev.Timestamp.UnixMilli())
+	}
+	c := 0
+	if q.ev.Name == Completed {
+		c = 1
+	}
+	args = append(args, o.Channel, o.StoreID, o.Currency, o.ValueMinor,
+		nullable(o.TotalMinor), nullable(o.RevenueMinor), nullable(o.ShippingMinor), nullable(o.TaxMinor), nullable(o.DiscountMinor),
+		o.Coupon, o.Campaign, c, q.ev.Seq, o.Properties, o.ID)
+	if _, err := r.tx.Exec(r.ctx, `UPDATE orders SET placed_at = `+placed+`, channel = ?, store_id = ?, currency = ?, value_minor = ?,
+		total_minor = ?, revenue_minor = ?, shipping_minor = ?, tax_minor = ?, discount_minor = ?, coupon = ?, campaign = ?,
+		completed = CASE WHEN completed = 1 THEN 1 ELSE ? END, event_seq = ?, properties = ? WHERE order_id = ?`, args...); err != nil {
+		return err
+	}
+	if _, err := r.tx.Exec(r.ctx, "DELETE FROM order_items WHERE order_id = ?", o.ID); err != nil {
+		return err
+	}
+	var items [][]any
+	for _, it := range o.Items {
+		items = append(items, []any{o.ID, it.Line, it.ProductID, it.SKU, it.Name, it.Category, it.Brand, it.Variant, it.PriceMinor, it.Quantity, it.Coupon, it.Properties})
+	}
+	return r.tx.Bulk(r.ctx, `INSERT INTO order_items (order_id, line, product_id, sku, name, category, brand, variant, price_minor, quantity, coupon, properties)
+		VALUES VALUES_LIST`, itemTypes, items, nil)
 }
 
-// Flush recomputes the statistics of every customer marked dirty.
-func (r *Recorder) Flush() error {
+// Merged notes that canonical profile merged was folded into survivor: at
+// Flush its statistics are added to the survivor's (statistics of disjoint
+// sets of orders add up: counts and sums add, first and last are the min and
+// max) and dropped.
+func (r *Recorder) Merged(survivor, merged string) {
+	r.merged = append(r.merged, [2]string{survivor, merged})
+}
+
+func (r *Recorder) flushMerges(rootOf func(string) (string, error)) error {
+	if len(r.merged) == 0 {
+		return nil
+	}
+	var moves, ids [][]any
+	for _, m := range r.merged {
+		target, err := rootOf(m[0])
+		if err != nil {
+			return err
+		}
+		moves = append(moves, []any{m[1], target})
+		ids = append(ids, []any{m[1]})
+		if r.dirty[m[1]] {
+			delete(r.dirty, m[1])
+			r.dirty[target] = true
+		}
+	}
+	r.merged = r.merged[:0]
+	if err := r.tx.Bulk(r.ctx, `WITH v(id, target) AS (VALUES VALUES_LIST)
+		INSERT INTO customer_stats (profile_id, orders, revenue_minor, refunded_minor, first_order_at, last_order_at)
+		SELECT v.target, SUM(s.orders), SUM(s.revenue_minor), SUM(s.refunded_minor), MIN(s.first_order_at), MAX(s.last_order_at)
+		FROM v JOIN customer_stats s ON s.profile_id = v.id WHERE true GROUP BY v.target
+		ON CONFLICT (profile_id) DO UPDATE SET
+			orders = customer_stats.orders + excluded.orders,
+			revenue_minor = customer_stats.revenue_minor + excluded.revenue_minor,
+			refunded_minor = customer_stats.refunded_minor + excluded.refunded_minor,
+			first_order_at = CASE WHEN customer_stats.first_order_at IS NULL OR excluded.first_order_at < customer_stats.first_order_at
+				THEN excluded.first_order_at ELSE customer_stats.first_order_at END,
+			last_order_at = CASE WHEN customer_stats.last_order_at IS NULL OR excluded.last_order_at > customer_stats.last_order_at
+				THEN excluded.last_order_at ELSE customer_stats.last_order_at END`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text}, moves, nil); err != nil {
+		return err
+	}
+	return r.tx.Bulk(r.ctx, "DELETE FROM customer_stats WHERE profile_id IN (VALUES VALUES_LIST)", []sqldb.Type{sqldb.Text}, ids, nil)
+}
+
+// recompute rewrites the statistics of every customer marked dirty.
+func (r *Recorder) recompute() error {
 	for root := range r.dirty {
 		if err := Recompute(r.ctx, r.tx, root, r.baseCurrency); err != nil {
 			return err

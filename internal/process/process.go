@@ -35,7 +35,7 @@ import (
 
 // processingLock serialises, on PostgreSQL, the transactions that rewrite
 // profiles: processing batches and unmerges.
-const processingLock = 0x70726f63657373 // "process"
+const processingLock = 0x70726f63 // "proc"
 
 // Options tune a Processor.
 type Options struct {
@@ -65,7 +65,18 @@ type Processor struct {
 	opts   Options
 	holder string
 	wake   chan struct{}
+
+	// What this processor knows of identities and profiles, kept between
+	// batches; valid while the graph version and the cursor are those it
+	// last saw (nobody else wrote).
+	ids     *identity.Cache
+	states  *profile.Cache
+	version int64 // graph_version the caches match; -1: none
+	cursor  int64 // cursor this processor last committed
 }
+
+// cacheLimit bounds the caches: past it they are emptied.
+const cacheLimit = 1_000_000
 
 // New returns a Processor on db.
 func New(db *sqldb.DB, opts Options) *Processor {
@@ -87,7 +98,8 @@ func New(db *sqldb.DB, opts Options) *Processor {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Processor{db: db, log: event.NewLog(db), opts: opts, holder: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1)}
+	return &Processor{db: db, log: event.NewLog(db), opts: opts, holder: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1),
+		ids: identity.NewCache(), states: profile.NewCache(), version: -1}
 }
 
 // Wake tells the processor new events were committed.
@@ -262,44 +274,77 @@ func recordError(ctx context.Context, tx *sqldb.Tx, seq int64, msg string, now t
 	return err
 }
 
+// decoded is an event read for processing.
+type decoded struct {
+	event.Stored
+	body     event.Body
+	ids      []identity.Identifier
+	rejected []identity.Rejected
+	err      error // the payload could not be read
+}
+
 // apply applies evs (which follow cursor) in one transaction.
 func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored) (BatchStats, error) {
 	var stats BatchStats
 	now := p.opts.Now()
-	err := p.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		if tx.Dialect() == sqldb.Postgres {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(processingLock)); err != nil {
-				return err
-			}
+	rules, err := identity.LoadRules(ctx, p.db, p.opts.PhoneRegion)
+	if err != nil {
+		return stats, err
+	}
+	// Reading payloads is pure work: do it before taking the write lock.
+	ds := make([]decoded, len(evs))
+	lists := make([][]identity.Identifier, 0, len(evs))
+	for i, e := range evs {
+		d := &ds[i]
+		d.Stored = e
+		if d.body, d.err = event.DecodeBody(e.Payload); d.err != nil {
+			continue
+		}
+		d.ids, d.rejected = rules.Candidates(identity.FromEvent(e, d.body))
+		lists = append(lists, d.ids)
+	}
+	err = p.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		if err := tx.Lock(ctx, processingLock); err != nil {
+			return err
 		}
 		if err := advance(ctx, tx, cursor, evs[len(evs)-1].Seq); err != nil {
 			return err
 		}
-		rules, err := identity.LoadRules(ctx, tx, p.opts.PhoneRegion)
-		if err != nil {
+		var version int64
+		if err := tx.QueryRow(ctx, "SELECT value FROM counters WHERE name = 'graph_version'").Scan(&version); err != nil {
+			return sqldb.Classify(err)
+		}
+		if version != p.version || cursor != p.cursor || p.ids.Len() > cacheLimit || p.states.Len() > cacheLimit/4 {
+			p.ids.Reset()
+			p.states.Reset()
+			p.version = version
+		}
+		g := identity.NewGraph(ctx, tx, &rules, now, p.ids)
+		if err := g.Prefetch(lists); err != nil {
 			return err
 		}
-		g, err := identity.NewGraph(ctx, tx, &rules, now)
-		if err != nil {
+		b := &batch{ctx: ctx, tx: tx, graph: g, profiles: profile.NewBatch(ctx, tx, p.states), orders: order.NewRecorder(ctx, tx, p.opts.BaseCurrency)}
+		if err := b.profiles.Prefetch(g.KnownRoots()); err != nil {
 			return err
 		}
-		defer g.Close()
-		b := &batch{ctx: ctx, tx: tx, rules: &rules, graph: g, profiles: profile.NewBatch(ctx, tx), orders: order.NewRecorder(ctx, tx, p.opts.BaseCurrency), now: now}
-		for _, e := range evs {
-			if err := b.apply(e); err != nil {
+		for i := range ds {
+			if err := b.apply(&ds[i]); err != nil {
 				if !fault.Is(err, fault.Invalid) {
-					return fmt.Errorf("event %d: %w", e.Seq, err)
+					return fmt.Errorf("event %d: %w", ds[i].Seq, err)
 				}
-				if err := recordError(ctx, tx, e.Seq, fault.MessageOf(err), now); err != nil {
+				if err := recordError(ctx, tx, ds[i].Seq, fault.MessageOf(err), now); err != nil {
 					return err
 				}
 				stats.Failed++
 			}
 		}
+		if err := g.Flush(); err != nil {
+			return err
+		}
 		if err := b.profiles.Flush(); err != nil {
 			return err
 		}
-		if err := b.orders.Flush(); err != nil {
+		if err := b.orders.Flush(g.Root); err != nil {
 			return err
 		}
 		return event.AddCounters(ctx, tx, map[string]int{
@@ -308,6 +353,11 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 			"profiles":         g.ProfilesCreated - g.Merges,
 		})
 	})
+	if err != nil {
+		p.version = -1 // the caches hold what was rolled back
+	} else {
+		p.cursor = evs[len(evs)-1].Seq
+	}
 	return stats, err
 }
 
@@ -315,30 +365,26 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 type batch struct {
 	ctx      context.Context
 	tx       *sqldb.Tx
-	rules    *identity.Rules
 	graph    *identity.Graph
 	profiles *profile.Batch
 	orders   *order.Recorder
-	now      time.Time
 }
 
 // apply applies one event. A fault.Invalid error means the event's effects
 // could not be applied and it should be recorded as failed; any other error
 // aborts the batch.
-func (b *batch) apply(e event.Stored) error {
-	body, err := event.DecodeBody(e.Payload)
-	if err != nil {
-		return fault.Wrap(err, fault.Invalid, "the payload cannot be read: %v", err)
+func (b *batch) apply(d *decoded) error {
+	if d.err != nil {
+		return fault.Wrap(d.err, fault.Invalid, "the payload cannot be read: %v", d.err)
 	}
-	ids, rejected := b.rules.Candidates(identity.FromEvent(e, body))
 	previous := ""
-	if e.Type == event.Alias {
-		previous = body.PreviousID
+	if d.Type == event.Alias {
+		previous = d.body.PreviousID
 	}
-	res, err := b.graph.Resolve(e.Seq, ids, previous, e.Timestamp)
+	res, err := b.graph.Resolve(d.Seq, d.ids, previous, d.Timestamp)
 	if err != nil {
-		if fault.Is(err, fault.Invalid) && len(rejected) > 0 {
-			return fault.New(fault.Invalid, "no usable identifier: %s", rejected[0].Reason)
+		if fault.Is(err, fault.Invalid) && len(d.rejected) > 0 {
+			return fault.New(fault.Invalid, "no usable identifier: %s", d.rejected[0].Reason)
 		}
 		return err
 	}
@@ -349,25 +395,19 @@ func (b *batch) apply(e event.Stored) error {
 		if err := b.profiles.Merge(m.Survivor, m.Merged); err != nil {
 			return err
 		}
-		if err := b.orders.Retire(m.Merged); err != nil {
-			return err
-		}
-		b.orders.Moved(m.Survivor)
+		b.orders.Merged(m.Survivor, m.Merged)
 	}
-	for _, r := range rejected {
-		if _, err := b.tx.Exec(b.ctx, `INSERT INTO identity_decisions (event_seq, profile_id, type, value, reason, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, e.Seq, res.Root, r.Type, r.Original, r.Reason, b.now.UnixMilli()); err != nil {
-			return err
-		}
+	for _, r := range d.rejected {
+		b.graph.Decide(d.Seq, res.Root, r.Type, r.Original, r.Reason)
 	}
 	st, err := b.profiles.Get(res.Root)
 	if err != nil {
 		return err
 	}
-	st.Apply(e, body)
-	b.profiles.AddTimeline(res.Profile, e.Timestamp.UnixMilli(), e.Seq)
-	if e.Type == event.Track && order.Touches(e.Name) {
-		return b.orders.Apply(e, body, res.Profile, res.Root)
+	st.Apply(d.Stored, d.body)
+	b.profiles.AddTimeline(res.Profile, d.Timestamp.UnixMilli(), d.Seq)
+	if d.Type == event.Track && order.Touches(d.Name) {
+		return b.orders.Add(d.Stored, d.body, res.Profile)
 	}
 	return nil
 }
@@ -377,13 +417,15 @@ func (b *batch) apply(e event.Stored) error {
 func Unmerge(ctx context.Context, db *sqldb.DB, mergeID, baseCurrency string, now time.Time) (identity.Split, error) {
 	var split identity.Split
 	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
-		if tx.Dialect() == sqldb.Postgres {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(processingLock)); err != nil {
-				return err
-			}
+		if err := tx.Lock(ctx, processingLock); err != nil {
+			return err
 		}
 		var err error
 		if split, err = identity.Unmerge(ctx, tx, mergeID, now); err != nil {
+			return err
+		}
+		// Processors must forget what they cached of these profiles.
+		if err := event.AddCounters(ctx, tx, map[string]int{"graph_version": 1}); err != nil {
 			return err
 		}
 		for _, root := range []string{split.Kept, split.Restored} {

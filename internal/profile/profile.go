@@ -48,8 +48,10 @@ type State struct {
 	Consent     map[string]Consent
 	Acquisition *Touch
 
-	seenDirty bool // first or last seen changed
-	dataDirty bool // traits, consent or acquisition changed
+	seenDirty bool      // first or last seen changed
+	dataDirty bool      // traits, consent or acquisition changed
+	isNew     bool      // created in this batch: nothing to unindex
+	indexed   [3]string // name, e-mail and phone as last indexed for search
 }
 
 // NewState returns an empty state for profile id.

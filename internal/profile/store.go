@@ -3,7 +3,6 @@ package profile
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,24 +10,65 @@ import (
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
+// Cache keeps profile states from one batch to the next, for a processor
+// that is the only writer of profiles (see identity.Cache for how it learns
+// otherwise).
+type Cache struct {
+	states map[string]*State
+}
+
+// NewCache returns an empty Cache.
+func NewCache() *Cache { return &Cache{states: map[string]*State{}} }
+
+// Len returns how many profiles the cache holds.
+func (c *Cache) Len() int { return len(c.states) }
+
+// Reset empties the cache.
+func (c *Cache) Reset() { clear(c.states) }
+
 // Batch holds the profiles a processing batch touches, inside its write
-// transaction, and writes them back once at the end.
+// transaction, and writes them back in bulk at the end.
 type Batch struct {
 	ctx      context.Context
 	tx       *sqldb.Tx
 	states   map[string]*State
 	retired  []string // canonical profiles merged away in this batch
-	timeline []timelineRow
+	timeline [][]any
 }
 
-type timelineRow struct {
-	profile string
-	ts, seq int64
+// NewBatch starts a Batch in tx, starting from what cache holds (nil:
+// nothing) and adding to it.
+func NewBatch(ctx context.Context, tx *sqldb.Tx, cache *Cache) *Batch {
+	if cache == nil {
+		cache = NewCache()
+	}
+	return &Batch{ctx: ctx, tx: tx, states: cache.states}
 }
 
-// NewBatch starts a Batch in tx.
-func NewBatch(ctx context.Context, tx *sqldb.Tx) *Batch {
-	return &Batch{ctx: ctx, tx: tx, states: map[string]*State{}}
+// Prefetch loads the states of canonical profiles in bulk.
+func (b *Batch) Prefetch(ids []string) error {
+	var rows [][]any
+	for _, id := range ids {
+		if _, ok := b.states[id]; !ok {
+			rows = append(rows, []any{id})
+			b.states[id] = nil // requested; set below
+		}
+	}
+	err := b.tx.Bulk(b.ctx, `WITH v(id) AS (VALUES VALUES_LIST)
+		SELECT p.id, p.first_seen, p.last_seen, p.traits, p.trait_times, p.consent, p.acquisition FROM v JOIN profiles p ON p.id = v.id`,
+		[]sqldb.Type{sqldb.Text}, rows, func(r *sql.Rows) error {
+			s, err := scanState(r)
+			if err == nil {
+				b.states[s.ID] = s
+			}
+			return err
+		})
+	for id, s := range b.states {
+		if s == nil {
+			delete(b.states, id)
+		}
+	}
+	return err
 }
 
 // Get returns the state of canonical profile id, loading it on first use.
@@ -36,17 +76,20 @@ func (b *Batch) Get(id string) (*State, error) {
 	if s, ok := b.states[id]; ok {
 		return s, nil
 	}
-	s, err := load(b.ctx, b.tx, id)
-	if err != nil {
+	if err := b.Prefetch([]string{id}); err != nil {
 		return nil, err
 	}
-	b.states[id] = s
+	s, ok := b.states[id]
+	if !ok {
+		return nil, fmt.Errorf("profile %s vanished", id)
+	}
 	return s, nil
 }
 
 // New registers the state of a profile created in this batch.
 func (b *Batch) New(id string) *State {
 	s := NewState(id)
+	s.isNew = true
 	b.states[id] = s
 	return s
 }
@@ -69,98 +112,95 @@ func (b *Batch) Merge(survivor, merged string) error {
 
 // AddTimeline records that event seq at time ts belongs to raw profile p.
 func (b *Batch) AddTimeline(p string, ts, seq int64) {
-	b.timeline = append(b.timeline, timelineRow{p, ts, seq})
+	b.timeline = append(b.timeline, []any{p, ts, seq})
 }
-
-// Forget drops a cached state without writing it (the transaction will be
-// rolled back).
-func (b *Batch) Forget() { clear(b.states); b.retired = nil; b.timeline = nil }
 
 // Flush writes every changed profile and the timeline.
 func (b *Batch) Flush() error {
-	if len(b.timeline) > 0 {
-		st, err := b.tx.Prepare(b.ctx, "INSERT INTO timeline (profile_id, ts, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-		if err != nil {
-			return err
-		}
-		for _, r := range b.timeline {
-			if _, err := st.ExecContext(b.ctx, r.profile, r.ts, r.seq); err != nil {
-				st.Close()
-				return sqldb.Classify(err)
-			}
-		}
-		st.Close()
-		b.timeline = b.timeline[:0]
+	if err := b.tx.Bulk(b.ctx, "INSERT INTO timeline (profile_id, ts, seq) VALUES VALUES_LIST ON CONFLICT DO NOTHING",
+		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int}, b.timeline, nil); err != nil {
+		return err
 	}
-	for _, id := range b.retired {
-		if _, err := b.tx.Exec(b.ctx, "DELETE FROM profile_terms WHERE profile_id = ?", id); err != nil {
-			return err
-		}
-	}
+	b.timeline = b.timeline[:0]
+	var seen, data, terms [][]any
+	var reindex []string
+	reindex = append(reindex, b.retired...)
 	b.retired = nil
 	for _, s := range b.states {
-		if err := save(b.ctx, b.tx, s); err != nil {
-			return err
+		switch {
+		case s.dataDirty:
+			acq := "{}"
+			if s.Acquisition != nil {
+				acq = marshal(s.Acquisition)
+			}
+			name, email, phone := s.Name(), s.Email(), s.Phone()
+			data = append(data, []any{s.ID, s.FirstSeen, s.LastSeen, name, email, phone,
+				marshal(s.Traits), marshal(s.TraitTimes), marshal(s.Consent), acq})
+			if name != s.indexed[0] || email != s.indexed[1] || phone != s.indexed[2] {
+				if !s.isNew {
+					reindex = append(reindex, s.ID)
+				}
+				for _, t := range s.terms() {
+					terms = append(terms, []any{t, s.ID})
+				}
+				s.indexed = [3]string{name, email, phone}
+			}
+		case s.seenDirty:
+			seen = append(seen, []any{s.ID, s.FirstSeen, s.LastSeen})
 		}
+		s.seenDirty, s.dataDirty, s.isNew = false, false, false
 	}
-	return nil
+	if err := b.tx.Bulk(b.ctx, `WITH v(id, first_seen, last_seen) AS (VALUES VALUES_LIST)
+		UPDATE profiles SET first_seen = v.first_seen, last_seen = v.last_seen FROM v WHERE profiles.id = v.id`,
+		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int}, seen, nil); err != nil {
+		return err
+	}
+	if err := b.tx.Bulk(b.ctx, `WITH v(id, first_seen, last_seen, name, email, phone, traits, trait_times, consent, acquisition) AS (VALUES VALUES_LIST)
+		UPDATE profiles SET first_seen = v.first_seen, last_seen = v.last_seen, name = v.name, email = v.email, phone = v.phone,
+			traits = v.traits, trait_times = v.trait_times, consent = v.consent, acquisition = v.acquisition
+		FROM v WHERE profiles.id = v.id`,
+		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.JSON, sqldb.JSON, sqldb.JSON, sqldb.JSON}, data, nil); err != nil {
+		return err
+	}
+	var del [][]any
+	for _, id := range reindex {
+		del = append(del, []any{id})
+	}
+	if err := b.tx.Bulk(b.ctx, "DELETE FROM profile_terms WHERE profile_id IN (VALUES VALUES_LIST)", []sqldb.Type{sqldb.Text}, del, nil); err != nil {
+		return err
+	}
+	return b.tx.Bulk(b.ctx, "INSERT INTO profile_terms (term, profile_id) VALUES VALUES_LIST ON CONFLICT DO NOTHING",
+		[]sqldb.Type{sqldb.Text, sqldb.Text}, terms, nil)
 }
 
-func load(ctx context.Context, c sqldb.Conn, id string) (*State, error) {
-	var traits, times, consent, acq string
+func scanState(sc interface{ Scan(...any) error }) (*State, error) {
+	var (
+		id                        string
+		first, last               int64
+		traits, times, consent, a string
+	)
+	if err := sc.Scan(&id, &first, &last, &traits, &times, &consent, &a); err != nil {
+		return nil, err
+	}
 	s := NewState(id)
-	err := c.QueryRow(ctx, `SELECT first_seen, last_seen, traits, trait_times, consent, acquisition FROM profiles WHERE id = ?`, id).
-		Scan(&s.FirstSeen, &s.LastSeen, &traits, &times, &consent, &acq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("profile %s vanished", id)
-	}
-	if err != nil {
-		return nil, sqldb.Classify(err)
-	}
+	s.FirstSeen, s.LastSeen = first, last
 	unmarshalInto(traits, &s.Traits)
 	unmarshalInto(times, &s.TraitTimes)
 	unmarshalInto(consent, &s.Consent)
-	if acq != "" && acq != "{}" {
+	if a != "" && a != "{}" {
 		s.Acquisition = &Touch{}
-		unmarshalInto(acq, s.Acquisition)
+		unmarshalInto(a, s.Acquisition)
 	}
+	s.indexed = [3]string{s.Name(), s.Email(), s.Phone()}
 	return s, nil
 }
 
+// save writes one state now.
 func save(ctx context.Context, tx *sqldb.Tx, s *State) error {
-	if s.dataDirty {
-		acq := "{}"
-		if s.Acquisition != nil {
-			acq = marshal(s.Acquisition)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE profiles SET first_seen = ?, last_seen = ?, name = ?, email = ?, phone = ?,
-			traits = ?, trait_times = ?, consent = ?, acquisition = ? WHERE id = ?`,
-			s.FirstSeen, s.LastSeen, s.Name(), s.Email(), s.Phone(),
-			marshal(s.Traits), marshal(s.TraitTimes), marshal(s.Consent), acq, s.ID); err != nil {
-			return err
-		}
-		if err := writeTerms(ctx, tx, s); err != nil {
-			return err
-		}
-	} else if s.seenDirty {
-		if _, err := tx.Exec(ctx, "UPDATE profiles SET first_seen = ?, last_seen = ? WHERE id = ?", s.FirstSeen, s.LastSeen, s.ID); err != nil {
-			return err
-		}
-	}
-	s.seenDirty, s.dataDirty = false, false
-	return nil
-}
-
-func writeTerms(ctx context.Context, tx *sqldb.Tx, s *State) error {
-	if _, err := tx.Exec(ctx, "DELETE FROM profile_terms WHERE profile_id = ?", s.ID); err != nil {
-		return err
-	}
-	for _, t := range s.terms() {
-		if _, err := tx.Exec(ctx, "INSERT INTO profile_terms (term, profile_id) VALUES (?, ?) ON CONFLICT DO NOTHING", t, s.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	b := &Batch{ctx: ctx, tx: tx, states: map[string]*State{s.ID: s}}
+	s.dataDirty = true
+	s.indexed = [3]string{"\x00", "", ""} // force the search terms to be rewritten
+	return b.Flush()
 }
 
 // Rebuild recomputes a canonical profile's data from the events of all its

@@ -58,7 +58,7 @@ func Migrations(d Dialect) ([]Migration, error) {
 
 // migrationLock is the PostgreSQL advisory lock key held while migrating, so
 // that nodes starting together apply each migration once.
-const migrationLock = 0x626f7474656761 // "bottega"
+const migrationLock = 0x6d696772 // "migr"
 
 // Migrate applies the migrations this database has not seen, all in one
 // transaction. It returns how many it applied.
@@ -85,10 +85,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	err = db.InTx(ctx, func(tx *Tx) error {
-		if db.dialect == Postgres {
-			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", int64(migrationLock)); err != nil {
-				return err
-			}
+		if err := tx.Lock(ctx, migrationLock); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,

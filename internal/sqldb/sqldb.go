@@ -142,10 +142,34 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, Classify(err)
 }
 
-// Tx is a write transaction.
+// Tx is a write transaction. On SQLite it prepares each distinct statement
+// once per transaction and reuses it (parsing SQL is a large part of a
+// small statement's cost there); PostgreSQL's driver caches statements per
+// connection itself.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx    *sql.Tx
+	db    *DB
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the transaction's prepared statement for query, or nil on
+// PostgreSQL.
+func (tx *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if tx.db.dialect != SQLite {
+		return nil, nil
+	}
+	if st, ok := tx.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := tx.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, Classify(err)
+	}
+	if tx.stmts == nil {
+		tx.stmts = map[string]*sql.Stmt{}
+	}
+	tx.stmts[query] = st
+	return st, nil
 }
 
 // Dialect returns the engine behind the transaction.
@@ -153,25 +177,41 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
 // Query runs a query inside the transaction.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.db.bind(query), args...)
+	st, err := tx.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, tx.db.bind(query), args...)
+	}
 	return rows, Classify(err)
 }
 
 // QueryRow runs a query returning at most one row inside the transaction.
+// A failure to prepare it is reported by Scan.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st, err := tx.stmt(ctx, query); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return tx.tx.QueryRowContext(ctx, tx.db.bind(query), args...)
 }
 
 // Exec runs a statement inside the transaction.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.db.bind(query), args...)
+	st, err := tx.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	var res sql.Result
+	if st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.tx.ExecContext(ctx, tx.db.bind(query), args...)
+	}
 	return res, Classify(err)
-}
-
-// Prepare prepares a statement for repeated use inside the transaction.
-func (tx *Tx) Prepare(ctx context.Context, query string) (*sql.Stmt, error) {
-	st, err := tx.tx.PrepareContext(ctx, tx.db.bind(query))
-	return st, Classify(err)
 }
 
 // InTx runs fn in a write transaction and commits it if fn returns nil. On
@@ -256,4 +296,16 @@ func Placeholders(n int) string {
 		return ""
 	}
 	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// Lock takes a lock named by key until the transaction ends, serialising
+// transactions that take the same key. On PostgreSQL it is an advisory lock
+// scoped to the current schema (so several bottega databases can share one
+// server); on SQLite every write transaction is already serialised.
+func (tx *Tx) Lock(ctx context.Context, key int32) error {
+	if tx.db.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))", key)
+	return err
 }

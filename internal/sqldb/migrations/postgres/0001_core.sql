@@ -67,7 +67,8 @@ CREATE TABLE counters (
 );
 INSERT INTO counters (name, value) VALUES
     ('events_stored', 0), ('events_duplicate', 0), ('events_quarantined', 0),
-    ('events_processed', 0), ('events_failed', 0), ('profiles', 0);
+    ('events_processed', 0), ('events_failed', 0), ('profiles', 0),
+    ('graph_version', 0); -- bumped by unmerges: processors drop their caches
 
 CREATE TABLE cursors (
     name TEXT PRIMARY KEY,
