@@ -248,7 +248,7 @@ type TimelineEvent struct {
 }
 
 type timelineInput struct {
-	idInput
+	ID     string `path:"id" maxLength:"64" doc:"Profile id (a merged-away id resolves to its survivor)"`
 	Limit  int    `query:"limit" minimum:"1" maximum:"500" default:"50"`
 	Before string `query:"before" maxLength:"60" doc:"The next value of the previous page"`
 }
@@ -312,9 +312,9 @@ func (s *server) timeline(ctx context.Context, in *timelineInput) (*timelineOutp
 }
 
 type ordersInput struct {
-	idInput
-	Limit  int   `query:"limit" minimum:"1" maximum:"200" default:"50"`
-	Before int64 `query:"before" doc:"The next value of the previous page"`
+	ID     string `path:"id" maxLength:"64" doc:"Profile id (a merged-away id resolves to its survivor)"`
+	Limit  int    `query:"limit" minimum:"1" maximum:"200" default:"50"`
+	Before int64  `query:"before" doc:"The next value of the previous page"`
 }
 
 type ordersOutput struct {

@@ -40,12 +40,11 @@ type Cache struct {
 	roots   map[string]string // raw profile → canonical profile when read (see find)
 	forward map[string]string // canonical profile merged since → its survivor
 	groups  map[string]*group // canonical profile → its identities
-	created map[string]int64  // canonical profile → created_at
 }
 
 // NewCache returns an empty Cache.
 func NewCache() *Cache {
-	return &Cache{owners: map[key]string{}, roots: map[string]string{}, forward: map[string]string{}, groups: map[string]*group{}, created: map[string]int64{}}
+	return &Cache{owners: map[key]string{}, roots: map[string]string{}, forward: map[string]string{}, groups: map[string]*group{}}
 }
 
 // Len returns how many entries the cache holds.
@@ -57,7 +56,6 @@ func (c *Cache) Reset() {
 	clear(c.roots)
 	clear(c.forward)
 	clear(c.groups)
-	clear(c.created)
 }
 
 // NewGraph returns a Graph working in tx at wall time now, starting from what
@@ -116,17 +114,15 @@ func (g *Graph) Prefetch(events [][]Identifier) error {
 		g.owners[k] = ""
 	}
 	err := g.tx.Bulk(g.ctx, `WITH v(type, value) AS (VALUES VALUES_LIST)
-		SELECT i.type, i.value, i.profile_id, p.canonical_id, c.created_at FROM v
-		JOIN identities i ON i.type = v.type AND i.value = v.value JOIN profiles p ON p.id = i.profile_id
-		JOIN profiles c ON c.id = p.canonical_id`,
+		SELECT i.type, i.value, i.profile_id, p.canonical_id FROM v
+		JOIN identities i ON i.type = v.type AND i.value = v.value JOIN profiles p ON p.id = i.profile_id`,
 		[]sqldb.Type{sqldb.Text, sqldb.Text}, rows, func(r *sql.Rows) error {
 			var k key
 			var p, root string
-			var created int64
-			if err := r.Scan(&k.typ, &k.value, &p, &root, &created); err != nil {
+			if err := r.Scan(&k.typ, &k.value, &p, &root); err != nil {
 				return err
 			}
-			g.owners[k], g.roots[p], g.created[root] = p, root, created
+			g.owners[k], g.roots[p] = p, root
 			return nil
 		})
 	if err != nil {
@@ -224,11 +220,10 @@ func (g *Graph) Resolve(seq int64, ids []Identifier, previousID string, at time.
 		p := g.createProfile(at)
 		res.Profile, res.Root, res.Created = p, p, true
 	} else {
-		res.Profile = d.links[0].Profile // owner of the strongest matching identifier
-		survivor, err := g.oldest(d.roots)
-		if err != nil {
-			return Resolution{}, err
-		}
+		// The profile holding the strongest identifier survives: a known
+		// customer keeps their id when anonymous history joins them.
+		res.Profile = d.links[0].Profile
+		survivor := d.roots[0]
 		for _, r := range d.roots {
 			if r == survivor {
 				continue
@@ -360,34 +355,12 @@ func (g *Graph) blocked(a, b string) (bool, error) {
 	return false, nil
 }
 
-// oldest returns the canonical profile created first: it survives a merge.
-func (g *Graph) oldest(roots []string) (string, error) {
-	if len(roots) == 1 {
-		return roots[0], nil
-	}
-	best, bestAt := "", int64(0)
-	for _, r := range roots {
-		at, ok := g.created[r]
-		if !ok {
-			if err := g.tx.QueryRow(g.ctx, "SELECT created_at FROM profiles WHERE id = ?", r).Scan(&at); err != nil {
-				return "", sqldb.Classify(err)
-			}
-			g.created[r] = at
-		}
-		if best == "" || at < bestAt || at == bestAt && r < best {
-			best, bestAt = r, at
-		}
-	}
-	return best, nil
-}
-
 func (g *Graph) createProfile(at time.Time) string {
 	id := uuid.Must(uuid.NewV7()).String()
 	ts := at.UnixMilli()
 	g.newProfiles = append(g.newProfiles, []any{id, id, g.now.UnixMilli(), ts, ts})
 	g.roots[id] = id
 	g.groups[id] = &group{root: id}
-	g.created[id] = g.now.UnixMilli()
 	g.ProfilesCreated++
 	return id
 }

@@ -10,7 +10,10 @@
 //   - An event whose identifiers belong to several profiles merges them,
 //     unless a rule forbids it: a per-type limit (by default one user_id per
 //     person) or an operator's earlier unmerge. Then the lower-priority
-//     identifier is dropped from the event and the decision is logged.
+//     identifier is dropped from the event and the decision is logged. The
+//     profile holding the strongest identifier survives a merge, so a known
+//     customer keeps their id when their anonymous history joins them.
+//   - An event belongs to the profile that holds its strongest identifier.
 //   - Every merge is recorded with its cause and can be undone; an undone pair
 //     is never merged again automatically.
 //   - Profiles are never deleted by a merge: a merged profile points at its

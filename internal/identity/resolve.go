@@ -57,9 +57,8 @@ func FromEvent(ev event.Stored, b event.Body) []Identifier {
 
 // group is what resolution needs to know of one canonical profile.
 type group struct {
-	root      string
-	createdAt int64
-	idents    []known // identities of all its member profiles
+	root   string
+	idents []known // identities of all its member profiles
 }
 
 type known struct {
@@ -95,7 +94,7 @@ type Link struct {
 
 // decision is the outcome of resolving one event, before it is written.
 type decision struct {
-	roots  []string     // canonical profiles involved, survivor first
+	roots  []string     // canonical profiles involved, by their strongest identifier
 	links  []Link       // accepted identifiers that matched a profile
 	attach []Identifier // accepted identifiers seen for the first time
 	drops  []Drop

@@ -18,6 +18,7 @@ import (
 	"github.com/bottega-crm/bottega/internal/event"
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -177,6 +178,11 @@ func (s *State) terms() []string {
 			}
 			return -1
 		}, p))
+		// Also the number without its country code, as people type it.
+		var n phonenumbers.PhoneNumber
+		if phonenumbers.ParseToNumber(p, "", &n) == nil {
+			add(phonenumbers.GetNationalSignificantNumber(&n))
+		}
 	}
 	return out
 }
