@@ -473,11 +473,11 @@ func (p *Parser) walkEvent(elem []byte) error {
 		case "name":
 			err = p.text(&f.name, name)
 		case "timestamp":
-			err = p.text(&f.timestamp, name)
+			err = p.time(&f.timestamp)
 		case "originalTimestamp":
-			err = p.text(&f.originalTimestamp, name)
+			err = p.time(&f.originalTimestamp)
 		case "sentAt":
-			err = p.text(&f.sentAt, name)
+			err = p.time(&f.sentAt)
 		case "writeKey":
 			err = p.text(&f.writeKey, name)
 		case "context":
@@ -567,6 +567,24 @@ func (p *Parser) text(dst *string, name string) error {
 		return nil
 	}
 	return violate(InvalidField, "%s must be a string", name)
+}
+
+// time reads a timestamp member. Anything but a string (an epoch number,
+// say) is kept as its JSON text, which then fails to parse as a time: the
+// event falls back to its receipt time instead of being refused.
+func (p *Parser) time(dst *string) error {
+	raw, err := p.strict.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch raw.Kind() {
+	case 'n':
+	case '"':
+		*dst, err = unquote(raw)
+	default:
+		*dst = clip(string(raw))
+	}
+	return err
 }
 
 // id reads an identifier member: a string, or a number kept as written.

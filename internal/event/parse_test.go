@@ -97,6 +97,7 @@ func TestParseEventJudgements(t *testing.T) {
 		{"big integer", `{"type":"track","userId":"u","event":"x","properties":{"n":12345678901234567891}}`, ""},
 		{"traits array", `{"type":"identify","userId":"u","traits":[]}`, InvalidField},
 		{"event number", `{"type":"track","userId":"u","event":5}`, InvalidField},
+		{"epoch timestamp", `{"type":"track","userId":"u","event":"x","timestamp":1700000000000}`, ""},
 		{"messageId too long", `{"type":"track","userId":"u","event":"x","messageId":"` + strings.Repeat("m", 300) + `"}`, InvalidIdentifier},
 		{"messageId control", `{"type":"track","userId":"u","event":"x","messageId":"a\nb"}`, InvalidIdentifier},
 		{"invalid UTF-8 in userId", "{\"type\":\"track\",\"userId\":\"u\xff\",\"event\":\"x\"}", InvalidIdentifier},
