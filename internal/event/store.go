@@ -27,13 +27,7 @@ func appendAll(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
 		return err
 	}
 	var stored, dups, quarantined int
-	var err error
-	if tx.Dialect() == sqldb.Postgres {
-		err = appendPostgres(ctx, tx, reqs)
-	} else {
-		err = appendSQLite(ctx, tx, reqs)
-	}
-	if err != nil {
+	if err := appendEvents(ctx, tx, reqs); err != nil {
 		return err
 	}
 	for _, r := range reqs {
@@ -71,90 +65,41 @@ func nullTime(t time.Time) sql.NullInt64 {
 	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
 }
 
-const insertEvent = `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source_id, message_id) DO NOTHING`
+var eventTypes = []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text,
+	sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Bytes}
 
-func appendSQLite(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
-	for _, r := range reqs {
-		r.out = Outcome{}
-		for i := range r.events {
-			e := &r.events[i]
-			res, err := tx.Exec(ctx, insertEvent, r.sourceID, e.MessageID, e.Type, e.Name, e.UserID, e.AnonymousID,
-				e.Timestamp.UnixMilli(), e.ReceivedAt.UnixMilli(), nullTime(e.SentAt), e.OriginalTimestamp, int(e.Flags), string(e.Payload), e.Raw)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 1 {
-				r.out.Stored++
-			} else {
-				r.out.Duplicates++
-			}
-		}
-	}
-	return nil
-}
-
-// appendPostgres inserts all events with one statement over arrays, and
-// learns from RETURNING which were new.
-func appendPostgres(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
-	var n int
-	for _, r := range reqs {
-		n += len(r.events)
-	}
-	if n == 0 {
-		return nil
-	}
-	var (
-		src, mid, typ, name, uid, aid, orig, payload = make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-		ts, recv, flags                              = make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
-		sent                                         = make([]*int64, 0, n)
-		raw                                          = make([][]byte, 0, n)
-	)
+// appendEvents inserts the events of all requests with bulk statements and
+// learns from RETURNING which were new: the others were replays.
+func appendEvents(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
+	var rows [][]any
 	for _, r := range reqs {
 		for i := range r.events {
 			e := &r.events[i]
-			src = append(src, r.sourceID)
-			mid = append(mid, e.MessageID)
-			typ = append(typ, e.Type)
-			name = append(name, e.Name)
-			uid = append(uid, e.UserID)
-			aid = append(aid, e.AnonymousID)
-			ts = append(ts, e.Timestamp.UnixMilli())
-			recv = append(recv, e.ReceivedAt.UnixMilli())
-			if e.SentAt.IsZero() {
-				sent = append(sent, nil)
-			} else {
-				v := e.SentAt.UnixMilli()
-				sent = append(sent, &v)
+			var sent any
+			if !e.SentAt.IsZero() {
+				sent = e.SentAt.UnixMilli()
 			}
-			orig = append(orig, e.OriginalTimestamp)
-			flags = append(flags, int64(e.Flags))
-			payload = append(payload, string(e.Payload))
-			raw = append(raw, e.Raw)
+			var raw any
+			if e.Raw != nil {
+				raw = e.Raw
+			}
+			rows = append(rows, []any{r.sourceID, e.MessageID, e.Type, e.Name, e.UserID, e.AnonymousID,
+				e.Timestamp.UnixMilli(), e.ReceivedAt.UnixMilli(), sent, e.OriginalTimestamp, int64(e.Flags), string(e.Payload), raw})
 		}
 	}
-	rows, err := tx.Query(ctx, `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
-		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::bytea[])
-		ON CONFLICT (source_id, message_id) DO NOTHING
-		RETURNING source_id, message_id`,
-		src, mid, typ, name, uid, aid, ts, recv, sent, orig, flags, payload, raw)
+	type key struct{ src, mid string }
+	inserted := make(map[key]bool, len(rows))
+	err := tx.Bulk(ctx, `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
+		VALUES VALUES_LIST ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id`,
+		eventTypes, rows, func(r *sql.Rows) error {
+			var k key
+			err := r.Scan(&k.src, &k.mid)
+			inserted[k] = true
+			return err
+		})
 	if err != nil {
 		return err
 	}
-	type key struct{ src, mid string }
-	inserted := make(map[key]bool, n)
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.src, &k.mid); err != nil {
-			rows.Close()
-			return sqldb.Classify(err)
-		}
-		inserted[k] = true
-	}
-	if err := rows.Err(); err != nil {
-		return sqldb.Classify(err)
-	}
-	rows.Close()
 	for _, r := range reqs {
 		r.out = Outcome{}
 		for i := range r.events {

@@ -59,6 +59,7 @@ type DB struct {
 	write   *sql.DB
 	read    *sql.DB
 	binds   sync.Map // string → string: ? query rewritten for the dialect
+	stmts   sync.Map // string → *sql.Stmt prepared on the SQLite writer
 	name    string   // file path or URL without password, for messages
 }
 
@@ -142,18 +143,19 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, Classify(err)
 }
 
-// Tx is a write transaction. On SQLite it prepares each distinct statement
-// once per transaction and reuses it (parsing SQL is a large part of a
-// small statement's cost there); PostgreSQL's driver caches statements per
-// connection itself.
+// Tx is a write transaction. On SQLite, where parsing SQL is a large part of
+// a small statement's cost, statements are prepared once on the writer
+// connection and reused by every transaction; PostgreSQL's driver caches
+// statements per connection itself.
 type Tx struct {
 	tx    *sql.Tx
 	db    *DB
 	stmts map[string]*sql.Stmt
+	fresh []string // statements prepared for this transaction only
 }
 
-// stmt returns the transaction's prepared statement for query, or nil on
-// PostgreSQL.
+// stmt returns a prepared statement for query bound to the transaction, or
+// nil on PostgreSQL.
 func (tx *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if tx.db.dialect != SQLite {
 		return nil, nil
@@ -161,15 +163,38 @@ func (tx *Tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := tx.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := tx.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, Classify(err)
+	var st *sql.Stmt
+	if shared, ok := tx.db.stmts.Load(query); ok {
+		st = tx.tx.StmtContext(ctx, shared.(*sql.Stmt))
+	} else {
+		var err error
+		if st, err = tx.tx.PrepareContext(ctx, query); err != nil {
+			return nil, Classify(err)
+		}
+		tx.fresh = append(tx.fresh, query)
 	}
 	if tx.stmts == nil {
 		tx.stmts = map[string]*sql.Stmt{}
 	}
 	tx.stmts[query] = st
 	return st, nil
+}
+
+// share prepares statements on the writer for every later transaction. It
+// runs once the transaction that first needed them has released the writer.
+func (db *DB) share(queries []string) {
+	for _, q := range queries {
+		if _, ok := db.stmts.Load(q); ok {
+			continue
+		}
+		st, err := db.write.PrepareContext(context.Background(), q)
+		if err != nil {
+			return // closed, or busy: a later transaction will try again
+		}
+		if _, loaded := db.stmts.LoadOrStore(q, st); loaded {
+			st.Close()
+		}
+	}
 }
 
 // Dialect returns the engine behind the transaction.
@@ -236,6 +261,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	}
 	if err = stx.Commit(); err != nil {
 		return Classify(fmt.Errorf("commit: %w", err))
+	}
+	if len(tx.fresh) > 0 {
+		go db.share(tx.fresh)
 	}
 	return nil
 }
