@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,11 +74,11 @@ type app struct {
 }
 
 func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
+	cfg.Currency = strings.ToUpper(cfg.Currency)
 	if !order.ValidCurrency(cfg.Currency) {
 		return nil, fmt.Errorf("currency %q is not an ISO 4217 code such as EUR", cfg.Currency)
 	}
-	rules := identity.DefaultRules("")
-	rules.PhoneRegion = cfg.PhoneRegion
+	rules := identity.DefaultRules(cfg.PhoneRegion)
 	if err := rules.Compile(); err != nil {
 		return nil, err
 	}

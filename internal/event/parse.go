@@ -55,7 +55,7 @@ var lenientOpts = json.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.All
 func malformed(err error) error {
 	var se *jsontext.SyntacticError
 	if errors.As(err, &se) {
-		return fault.New(fault.Invalid, "malformed JSON at byte %d: %v", se.ByteOffset, se.Err)
+		return fault.Wrap(err, fault.Invalid, "malformed JSON at byte %d: %v", se.ByteOffset, se.Err)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return fault.New(fault.Invalid, "malformed JSON: the body ends before the JSON does")
@@ -65,6 +65,22 @@ func malformed(err error) error {
 
 // ParseBatch parses a /v1/batch body received at now.
 func (p *Parser) ParseBatch(body []byte, now time.Time) (*Request, error) {
+	req, err := p.parseBatch(body, now, nil)
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) && strings.Contains(se.Err.Error(), "max depth") {
+		// An event nested deeper than the JSON reader goes (10,000 levels)
+		// must not cost its neighbours: set such events aside by their
+		// bracket structure alone and read the rest.
+		if masked, deep, ok := maskDeep(body, p.limits.MaxDepth); ok {
+			return p.parseBatch(masked, now, deep)
+		}
+	}
+	return req, err
+}
+
+// parseBatch parses a batch body; deep holds, by index, the bytes of
+// elements replaced in body because they nest too deep.
+func (p *Parser) parseBatch(body []byte, now time.Time, deep map[int][]byte) (*Request, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fault.New(fault.Invalid, "the body is empty")
 	}
@@ -172,6 +188,11 @@ func (p *Parser) ParseBatch(body []byte, now time.Time) (*Request, error) {
 		return nil, fault.New(fault.Invalid, "the batch is empty")
 	}
 	for i, elem := range elems {
+		if raw, ok := deep[i]; ok {
+			req.Quarantined = append(req.Quarantined, Quarantined{Index: i, Reason: TooDeep, Raw: raw,
+				Detail: fmt.Sprintf("the event nests deeper than %d levels", p.limits.MaxDepth)})
+			continue
+		}
 		ev, q := p.event(i, elem, "", batchCtx, batchInt, sentAt, now)
 		if q != nil {
 			req.Quarantined = append(req.Quarantined, *q)
@@ -811,4 +832,101 @@ func eventTime(timestamp, sentAt string, now time.Time, maxFuture time.Duration,
 		flags |= FlagClamped
 	}
 	return ts.Truncate(time.Millisecond), sent, flags
+}
+
+// maskDeep follows the bracket structure of a batch body without a depth
+// limit and replaces each element of its top-level "batch" array that nests
+// deeper than maxDepth levels by 0, returning the elements' bytes by index.
+// ok is false when the structure cannot be followed (the body is then
+// malformed anyway).
+func maskDeep(body []byte, maxDepth int) (masked []byte, deep map[int][]byte, ok bool) {
+	var (
+		stack      []byte
+		member     string // the member of the top-level object being read
+		lastString string
+		inBatch    bool
+		index      = -1 // index of the current element of the batch
+		start      = -1 // its first byte, or -1 between elements
+		depth      int  // its deepest nesting
+	)
+	deep = map[int][]byte{}
+	var spans [][2]int
+	end := func(i int) {
+		if start >= 0 && depth > maxDepth {
+			deep[index] = body[start:i]
+			spans = append(spans, [2]int{start, i})
+		}
+		start = -1
+	}
+	begin := func(i int) {
+		if inBatch && len(stack) == 2 && start < 0 {
+			index++
+			start, depth = i, 0
+		}
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; c {
+		case ' ', '\t', '\n', '\r':
+		case '"':
+			begin(i)
+			j := i + 1
+			for j < len(body) && body[j] != '"' {
+				if body[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(body) {
+				return nil, nil, false
+			}
+			if len(stack) == 1 {
+				lastString = string(body[i+1 : j])
+			}
+			i = j
+		case ':':
+			if len(stack) == 1 {
+				member = lastString
+			}
+		case '{', '[':
+			begin(i)
+			stack = append(stack, c)
+			if len(stack) == 2 && c == '[' && member == "batch" {
+				inBatch = true
+			}
+			if inBatch && len(stack) > 2 {
+				depth = max(depth, len(stack)-2)
+			}
+		case '}', ']':
+			if len(stack) == 0 || (c == '}') != (stack[len(stack)-1] == '{') {
+				return nil, nil, false
+			}
+			stack = stack[:len(stack)-1]
+			switch {
+			case inBatch && len(stack) == 2:
+				end(i + 1)
+			case inBatch && len(stack) == 1:
+				end(i)
+				inBatch = false
+			}
+		case ',':
+			if inBatch && len(stack) == 2 {
+				end(i)
+			}
+		default:
+			begin(i)
+		}
+	}
+	if len(stack) != 0 || len(spans) == 0 {
+		return nil, nil, false
+	}
+	var b bytes.Buffer
+	b.Grow(len(body))
+	last := 0
+	for _, sp := range spans {
+		b.Write(body[last:sp[0]])
+		b.WriteByte('0')
+		last = sp[1]
+	}
+	b.Write(body[last:])
+	return b.Bytes(), deep, true
 }

@@ -38,7 +38,7 @@ func TestParseBatchRefusals(t *testing.T) {
 		{"empty batch", `{"batch":[]}`, fault.Invalid, "empty"},
 		{"no batch", `{"events":[]}`, fault.Invalid, `no "batch"`},
 		{"repeated batch", `{"batch":[{}],"batch":[{}]}`, fault.Invalid, "repeats"},
-		{"deep nesting", `{"batch":[` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `]}`, fault.Invalid, "malformed JSON"},
+		{"deep nesting, unbalanced", `{"batch":[` + strings.Repeat("[", 10001) + strings.Repeat("]", 10000) + `]}`, fault.Invalid, "malformed JSON"},
 		{"too large", `{"batch":[{"x":"` + strings.Repeat("a", 500<<10) + `"}]}`, fault.TooLarge, "larger"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,6 +138,23 @@ func TestParseEventJudgements(t *testing.T) {
 				t.Fatalf("quarantine lost the raw bytes")
 			}
 		})
+	}
+}
+
+// An event nested deeper than the JSON reader goes is quarantined; its
+// neighbours are stored.
+func TestParseVeryDeepEvent(t *testing.T) {
+	deep := `{"type":"track","userId":"u","event":"x","properties":{"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}}`
+	req, err := parseBatch(t, `{"batch":[{"type":"track","userId":"a","event":"before"}, `+deep+`, "str[", {"type":"track","userId":"b","event":"after"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req.Events) != 2 || req.Events[0].Name != "before" || req.Events[1].Name != "after" {
+		t.Fatalf("events %+v", req.Events)
+	}
+	if len(req.Quarantined) != 2 || req.Quarantined[0].Reason != TooDeep || req.Quarantined[0].Index != 1 || string(req.Quarantined[0].Raw) != deep ||
+		req.Quarantined[1].Reason != NotAnObject || req.Quarantined[1].Index != 2 {
+		t.Fatalf("quarantined %+v", req.Quarantined)
 	}
 }
 

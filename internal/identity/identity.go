@@ -94,11 +94,13 @@ func DefaultRules(phoneRegion string) Rules {
 		Custom:          TypeRule{Priority: 6, Limit: 5},
 		BlockedValues:   []string{"null", "nil", "none", "undefined", "anonymous", "unknown", "guest", "n/a", "na", "-1", "test", "[object object]", "nan", "false", "true"},
 		BlockedPatterns: []string{`^[0\-. ]*$`},
-		PhoneRegion:     phoneRegion,
 	}
 	if err := r.Compile(); err != nil {
 		panic(err) // the defaults are valid by construction; a test checks it
 	}
+	// The region is the caller's (a setting validated where it is read); an
+	// unknown one only means numbers without +prefix are not recognised.
+	r.PhoneRegion = strings.ToUpper(phoneRegion)
 	return r
 }
 

@@ -72,6 +72,9 @@ func TestRulesValidation(t *testing.T) {
 			t.Errorf("rules %+v accepted", bad)
 		}
 	}
+	if r := DefaultRules("XX"); r.PhoneRegion != "XX" || r.Compile() == nil {
+		t.Fatalf("an unknown region passed validation")
+	}
 	r := DefaultRules("it")
 	if r.PhoneRegion != "IT" || r.Rule("loyalty_card").Limit != 3 || r.Rule("member_no").Priority != 6 {
 		t.Fatalf("defaults %+v", r)

@@ -289,32 +289,36 @@ func extras(o event.Object, known map[string]bool) string {
 	return string(b)
 }
 
-// RefundAmount reads the amount an Order Refunded event gives back: total or
-// revenue, else the sum of its products; nil means the whole order.
-func RefundAmount(b event.Body, currency string) (*int64, error) {
+// RefundAmount reads the amount an Order Refunded event gives back, in the
+// event's currency (currency when it names none): total or revenue, else the
+// sum of its products; nil means the whole order.
+func RefundAmount(b event.Body, currency string) (*int64, string, error) {
 	p := b.Properties
-	if c, ok := p.String("currency"); ok && ValidCurrency(strings.ToUpper(c)) {
-		currency = strings.ToUpper(c)
+	if c, ok := p.String("currency"); ok {
+		if c = strings.ToUpper(strings.TrimSpace(c)); !ValidCurrency(c) {
+			return nil, "", fmt.Errorf("currency %q is not an ISO 4217 code", c)
+		}
+		currency = c
 	}
 	for _, name := range []string{"total", "revenue"} {
 		if v, ok := p[name]; ok && v.Kind() != 'n' {
 			m, err := ParseMoney(v, currency)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %v", name, err)
+				return nil, "", fmt.Errorf("%s: %v", name, err)
 			}
 			if m < 0 {
 				m = -m // some shops send refunds as negative amounts
 			}
-			return &m, nil
+			return &m, currency, nil
 		}
 	}
 	items, err := readItems(p["products"], currency)
 	if err != nil || len(items) == 0 {
-		return nil, err
+		return nil, currency, err
 	}
 	var sum int64
 	for _, it := range items {
 		sum += it.PriceMinor * it.Quantity
 	}
-	return &sum, nil
+	return &sum, currency, nil
 }

@@ -57,6 +57,7 @@ func GetStats(ctx context.Context, c sqldb.Conn, root, baseCurrency string) (Sta
 
 // Refund is one refund of an order.
 type Refund struct {
+	ID         string          `json:"refund_id,omitempty"`
 	Amount     *Money          `json:"amount"` // nil: the whole order
 	Reason     string          `json:"reason"`
 	RefundedAt time.Time       `json:"refunded_at"`
@@ -145,7 +146,7 @@ func List(ctx context.Context, c sqldb.Conn, root string, before int64, limit in
 		if out[i].Items, err = items(ctx, c, out[i].OrderID); err != nil {
 			return nil, err
 		}
-		if out[i].Refunds, err = refunds(ctx, c, out[i].OrderID, out[i].Value.Currency); err != nil {
+		if out[i].Refunds, err = refunds(ctx, c, out[i].OrderID); err != nil {
 			return nil, err
 		}
 	}
@@ -170,8 +171,8 @@ func items(ctx context.Context, c sqldb.Conn, id string) ([]Item, error) {
 	return out, sqldb.Classify(rows.Err())
 }
 
-func refunds(ctx context.Context, c sqldb.Conn, id, currency string) ([]Refund, error) {
-	rows, err := c.Query(ctx, `SELECT amount_minor, reason, refunded_at, items FROM order_refunds WHERE order_id = ? ORDER BY refunded_at, event_seq`, id)
+func refunds(ctx context.Context, c sqldb.Conn, id string) ([]Refund, error) {
+	rows, err := c.Query(ctx, `SELECT refund_id, amount_minor, currency, reason, refunded_at, items FROM order_refunds WHERE order_id = ? ORDER BY refunded_at, event_seq`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -181,13 +182,14 @@ func refunds(ctx context.Context, c sqldb.Conn, id, currency string) ([]Refund, 
 		var (
 			r      Refund
 			amount sql.NullInt64
+			cur    string
 			at     int64
 			items  string
 		)
-		if err := rows.Scan(&amount, &r.Reason, &at, &items); err != nil {
+		if err := rows.Scan(&r.ID, &amount, &cur, &r.Reason, &at, &items); err != nil {
 			return nil, sqldb.Classify(err)
 		}
-		r.Amount = money(amount, currency)
+		r.Amount = money(amount, cur)
 		r.RefundedAt = time.UnixMilli(at).UTC()
 		r.Items = json.RawMessage(items)
 		out = append(out, r)

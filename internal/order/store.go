@@ -32,10 +32,12 @@ type queued struct {
 }
 
 type refund struct {
-	orderID string
-	amount  *int64 // nil: the whole order
-	reason  string
-	items   string
+	orderID  string
+	id       string // the shop's refund id: a later event with the same id replaces it
+	amount   *int64 // nil: the whole order
+	currency string
+	reason   string
+	items    string
 }
 
 // NewRecorder returns a Recorder working in tx. Statistics sum money in
@@ -62,12 +64,16 @@ func (r *Recorder) Add(ev event.Stored, b event.Body, p string) error {
 		if id = strings.TrimSpace(id); !ok || id == "" {
 			return invalid(errors.New("the event has no order_id"))
 		}
-		amount, err := RefundAmount(b, r.baseCurrency)
+		amount, currency, err := RefundAmount(b, r.baseCurrency)
 		if err != nil {
 			return invalid(err)
 		}
-		q.refund = refund{orderID: id, amount: amount, items: "[]"}
+		q.refund = refund{orderID: id, amount: amount, currency: currency, items: "[]"}
 		q.refund.reason, _ = b.Properties.String("reason")
+		q.refund.id, _ = b.Properties.String("refund_id")
+		if len(q.refund.id) > 255 {
+			return invalid(errors.New("refund_id is longer than 255 bytes"))
+		}
 		if v := b.Properties["products"]; v.Kind() == '[' {
 			q.refund.items = string(v)
 		}
@@ -96,7 +102,7 @@ var (
 	orderTypes = []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int,
 		sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text}
 	itemTypes   = []sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text}
-	refundTypes = []sqldb.Type{sqldb.Int, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text}
+	refundTypes = []sqldb.Type{sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text}
 )
 
 // statAdd is a new completed order to count into a customer's statistics.
@@ -132,6 +138,7 @@ func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
 		return nil
 	}
 	adds := map[string]*statAdd{}
+	refundAt := map[[2]string]int{} // (order, refund id) → 1 + position in refunds
 	for _, q := range r.queue {
 		root, err := rootOf(q.profile)
 		if err != nil {
@@ -167,7 +174,7 @@ func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
 			if err := writeNew(); err != nil {
 				return err
 			}
-			if err := r.update(q, completed && !k.completed); err != nil {
+			if err := r.update(q); err != nil {
 				return err
 			}
 			k.completed = k.completed || completed
@@ -192,7 +199,13 @@ func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
 			if q.refund.amount != nil {
 				amount = *q.refund.amount
 			}
-			refunds = append(refunds, []any{q.ev.Seq, q.refund.orderID, amount, r.baseCurrency, q.refund.reason, ts, q.refund.items})
+			row := []any{q.ev.Seq, q.refund.orderID, q.refund.id, amount, q.refund.currency, q.refund.reason, ts, q.refund.items}
+			if k := [2]string{q.refund.orderID, q.refund.id}; q.refund.id != "" && refundAt[k] > 0 {
+				refunds[refundAt[k]-1] = row // the later event with the same refund id wins
+			} else {
+				refunds = append(refunds, row)
+				refundAt[k] = len(refunds)
+			}
 			refunded[q.refund.orderID] = true
 			if k, ok := known[q.refund.orderID]; ok {
 				r.dirty[k.owner] = true
@@ -205,8 +218,10 @@ func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
 	if err := writeNew(); err != nil {
 		return err
 	}
-	if err := r.tx.Bulk(r.ctx, `INSERT INTO order_refunds (event_seq, order_id, amount_minor, currency, reason, refunded_at, items)
-		VALUES VALUES_LIST ON CONFLICT (event_seq) DO NOTHING`, refundTypes, refunds, nil); err != nil {
+	if err := r.tx.Bulk(r.ctx, `INSERT INTO order_refunds (event_seq, order_id, refund_id, amount_minor, currency, reason, refunded_at, items)
+		VALUES VALUES_LIST ON CONFLICT (order_id, refund_id) WHERE refund_id <> '' DO UPDATE SET event_seq = excluded.event_seq,
+			amount_minor = excluded.amount_minor, currency = excluded.currency, reason = excluded.reason,
+			refunded_at = excluded.refunded_at, items = excluded.items`, refundTypes, refunds, nil); err != nil {
 		return err
 	}
 	var rows [][]any
@@ -293,11 +308,11 @@ func (r *Recorder) prefetch() (map[string]*orderState, map[string]bool, error) {
 }
 
 // update rewrites an order that exists already with a newer event's details.
-func (r *Recorder) update(q queued, nowCompleted bool) error {
+func (r *Recorder) update(q queued) error {
 	o := q.order
 	placed := "placed_at"
 	args := []any{}
-	if nowCompleted { // the placing time is that of the completion
+	if q.ev.Name == Completed { // an order is placed when completed; a corrected completion moves it
 		placed = "?"
 		args = append(args, q.ev.Timestamp.UnixMilli())
 	}
@@ -396,7 +411,7 @@ func Recompute(ctx context.Context, tx *sqldb.Tx, root, baseCurrency string) err
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(SUM(CASE WHEN x.refunded > x.value_minor THEN x.value_minor ELSE x.refunded END), 0) FROM (
 			SELECT o.value_minor, SUM(COALESCE(r.amount_minor, o.value_minor)) AS refunded
 			FROM order_refunds r JOIN orders o ON o.order_id = r.order_id JOIN profiles p ON p.id = o.profile_id
-			WHERE p.canonical_id = ? AND o.completed = 1 AND o.cancelled_at IS NULL AND o.currency = ?
+			WHERE p.canonical_id = ? AND o.completed = 1 AND o.cancelled_at IS NULL AND o.currency = ? AND r.currency = o.currency
 			GROUP BY o.order_id, o.value_minor) x`, root, baseCurrency).Scan(&refunded); err != nil {
 		return sqldb.Classify(err)
 	}

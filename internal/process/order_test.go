@@ -87,3 +87,43 @@ func TestOrderCurrencyAndBadOrders(t *testing.T) {
 		}
 	})
 }
+
+// A refund with the shop's refund_id is replaced, not added, by a later
+// event with the same id; a refund in another currency than its order is
+// kept but not subtracted; a corrected completion moves the order's date.
+func TestRefundIdentityAndCorrections(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		h := newHarness(t, db)
+		h.send("web", completed("u", "A", "100.00", 0), completed("u", "B", "40.00", 48))
+		refund := func(id, total string, hour int) string {
+			return ev("type", q("track"), "userId", q("u"), "event", q("Order Refunded"), "timestamp", at(hour),
+				"properties", `{"order_id":"A","refund_id":`+q(id)+`,"total":`+total+`}`)
+		}
+		h.send("web", refund("R1", "10", 1), refund("R1", "25", 2))
+		h.send("web", refund("R1", "30", 3), refund("R2", "5", 4))
+		h.send("web", ev("type", q("track"), "userId", q("u"), "event", q("Order Refunded"), "timestamp", at(5),
+			"properties", `{"order_id":"B","total":7,"currency":"USD"}`))
+		root := h.root(identity.UserID, "u")
+		s := h.stats(root)
+		if s.Refunded.Minor != 3500 || s.Revenue.Minor != 14000-3500 {
+			t.Fatalf("stats %+v: want refunds of 30 (R1, replaced) + 5 (R2) and none in USD", s)
+		}
+		h.send("web", completed("u", "B", "40.00", 24))
+		s = h.stats(root)
+		if s.LastOrderAt.Sub(*s.FirstOrderAt).Hours() != 24 {
+			t.Fatalf("the corrected date of B was not applied: %+v", s)
+		}
+		recs, err := order.List(h.ctx, db, root, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.OrderID == "A" && (len(r.Refunds) != 2 || r.Refunds[0].ID != "R1" || r.Refunds[0].Amount.Minor != 3000) {
+				t.Fatalf("refunds of A: %+v", r.Refunds)
+			}
+			if r.OrderID == "B" && (len(r.Refunds) != 1 || r.Refunds[0].Amount.Currency != "USD") {
+				t.Fatalf("refunds of B: %+v", r.Refunds)
+			}
+		}
+	})
+}

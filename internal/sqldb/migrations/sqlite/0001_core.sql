@@ -210,10 +210,11 @@ CREATE TABLE order_items (
     PRIMARY KEY (order_id, line)
 );
 
--- One row per Order Refunded event; amount NULL means the whole order.
+-- One row per Order Refunded event (or per refund_id); amount NULL means the whole order.
 CREATE TABLE order_refunds (
     event_seq    INTEGER PRIMARY KEY,
     order_id     TEXT NOT NULL,
+    refund_id    TEXT NOT NULL DEFAULT '',    -- the shop's, when given: a later event replaces the refund
     amount_minor INTEGER,
     currency     TEXT NOT NULL,
     reason       TEXT NOT NULL DEFAULT '',
@@ -221,6 +222,7 @@ CREATE TABLE order_refunds (
     items        TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX order_refunds_order ON order_refunds(order_id);
+CREATE UNIQUE INDEX order_refunds_id ON order_refunds(order_id, refund_id) WHERE refund_id <> '';
 
 -- Per-customer statistics, kept for canonical profiles only.
 CREATE TABLE customer_stats (
