@@ -733,7 +733,7 @@ func (p *Parser) value(c position) error {
 		if err != nil {
 			return err
 		}
-		if len(raw) > 15 || bytes.IndexAny(raw, "eE") >= 0 {
+		if len(raw) > 15 || bytes.ContainsAny(raw, "eE") {
 			if f, err := strconv.ParseFloat(string(raw), 64); err != nil && math.IsInf(f, 0) {
 				return violate(NumberOutOfRange, "the number at %q is beyond the range of a 64-bit float", d.StackPointer())
 			}

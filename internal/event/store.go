@@ -58,13 +58,6 @@ func AddCounters(ctx context.Context, tx *sqldb.Tx, add map[string]int) error {
 	return nil
 }
 
-func nullTime(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
-}
-
 var eventTypes = []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text,
 	sqldb.Int, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Bytes}
 
