@@ -26,8 +26,10 @@ type CLI struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`
 
 	Serve  ServeCmd  `cmd:"" help:"Run the server: ingestion API, JSON API, processing."`
+	Demo   DemoCmd   `cmd:"" help:"Load a realistic demo shop into an empty database, then serve it."`
 	Source SourceCmd `cmd:"" help:"Manage event sources and their write keys."`
 	Apikey APIKeyCmd `cmd:"" name:"apikey" help:"Manage API keys for the JSON API."`
+	Import ImportCmd `cmd:"" help:"Import order or customer history from CSV."`
 }
 
 // openDB opens and migrates the database.
