@@ -61,7 +61,7 @@ type TypeRule struct {
 	Type     string   `json:"type"`
 	Priority int      `json:"priority"`         // 1 is the strongest
 	Limit    int      `json:"limit"`            // identifiers of this type one person may have
-	Window   Duration `json:"window,omitempty"` // if set, the limit counts only identifiers first seen within it
+	Window   Duration `json:"window,omitempty"` // if set, the limit counts only identifiers first seen within it of the event
 }
 
 // Rules configure identity resolution.

@@ -66,13 +66,15 @@ type known struct {
 	firstSeen int64
 }
 
-// count returns how many identifiers of type typ the group holds that count
-// against the rule's limit at time at.
+// count returns how many identifiers of the rule's type the group holds that
+// count against its limit for an event at time at: all of them, or with a
+// window those first seen within the window before or after at (events are
+// processed in arrival order, so a late event's neighbours may be newer).
 func count(idents []known, rule TypeRule, at time.Time) int {
 	n := 0
-	since := at.Add(-time.Duration(rule.Window)).UnixMilli()
+	t, w := at.UnixMilli(), time.Duration(rule.Window).Milliseconds()
 	for _, k := range idents {
-		if k.typ == rule.Type && (rule.Window == 0 || k.firstSeen > since) {
+		if k.typ == rule.Type && (w == 0 || k.firstSeen > t-w && k.firstSeen < t+w) {
 			n++
 		}
 	}
