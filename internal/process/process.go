@@ -190,7 +190,14 @@ func (p *Processor) Step(ctx context.Context) (int, error) {
 	if err := p.db.QueryRow(ctx, "SELECT seq FROM cursors WHERE name = 'processor'").Scan(&cursor); err != nil {
 		return 0, sqldb.Classify(err)
 	}
-	evs, err := p.log.After(ctx, p.db, cursor, p.opts.BatchSize)
+	// When clients are waiting for SQLite's writer, keep batches short so
+	// that ingestion commits come between them; catch up with full batches
+	// once it is quiet.
+	limit := p.opts.BatchSize
+	if p.db.ForegroundWaitedWithin(time.Second) {
+		limit = min(limit, 250)
+	}
+	evs, err := p.log.After(ctx, p.db, cursor, limit)
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
@@ -303,7 +310,7 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 		d.ids, d.rejected = rules.Candidates(identity.FromEvent(e, d.body))
 		lists = append(lists, d.ids)
 	}
-	err = p.db.InTx(ctx, func(tx *sqldb.Tx) error {
+	err = p.db.InTxAs(ctx, sqldb.Background, func(tx *sqldb.Tx) error {
 		if err := tx.Lock(ctx, processingLock); err != nil {
 			return err
 		}

@@ -60,6 +60,7 @@ type DB struct {
 	read    *sql.DB
 	binds   sync.Map // string → string: ? query rewritten for the dialect
 	stmts   sync.Map // string → *sql.Stmt prepared on the SQLite writer
+	gate    *gate    // SQLite: who gets the single writer next
 	name    string   // file path or URL without password, for messages
 }
 
@@ -239,9 +240,21 @@ func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	return res, Classify(err)
 }
 
-// InTx runs fn in a write transaction and commits it if fn returns nil. On
-// SQLite the transaction takes the write lock at BEGIN (BEGIN IMMEDIATE).
-func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// InTx runs fn in a foreground write transaction and commits it if fn
+// returns nil. On SQLite the transaction takes the write lock at BEGIN
+// (BEGIN IMMEDIATE).
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.InTxAs(ctx, Foreground, fn)
+}
+
+// InTxAs runs fn in a write transaction of the given priority.
+func (db *DB) InTxAs(ctx context.Context, p Priority, fn func(tx *Tx) error) (err error) {
+	if db.gate != nil {
+		if err := db.gate.acquire(ctx, p); err != nil {
+			return Classify(fmt.Errorf("begin: %w", err))
+		}
+		defer db.gate.release()
+	}
 	stx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Classify(fmt.Errorf("begin: %w", err))

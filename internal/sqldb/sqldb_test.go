@@ -175,3 +175,42 @@ func TestSQLiteBusyIsUnavailable(t *testing.T) {
 		t.Fatalf("busy writer error = %v, want unavailable", err)
 	}
 }
+
+// On SQLite a foreground transaction waiting for the writer goes before a
+// background one that waited longer.
+func TestWriterPriority(t *testing.T) {
+	ctx := context.Background()
+	db := sqldbtest.Open(t, sqldb.SQLite)
+	hold, held := make(chan struct{}), make(chan struct{})
+	go db.InTx(ctx, func(*sqldb.Tx) error { close(held); <-hold; return nil })
+	<-held
+	order := make(chan string, 2)
+	bgQueued := make(chan struct{})
+	go func() {
+		close(bgQueued)
+		db.InTxAs(ctx, sqldb.Background, func(*sqldb.Tx) error { order <- "background"; return nil })
+	}()
+	<-bgQueued
+	time.Sleep(50 * time.Millisecond) // let the background transaction queue first
+	go db.InTx(ctx, func(*sqldb.Tx) error { order <- "foreground"; return nil })
+	for !db.ForegroundWaitedWithin(time.Second) {
+		time.Sleep(time.Millisecond)
+	}
+	close(hold)
+	if first, second := <-order, <-order; first != "foreground" || second != "background" {
+		t.Fatalf("order %s, %s", first, second)
+	}
+	// A waiter that gives up leaves the queue.
+	hold2, held2 := make(chan struct{}), make(chan struct{})
+	go db.InTx(ctx, func(*sqldb.Tx) error { close(held2); <-hold2; return nil })
+	<-held2
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if err := db.InTx(cctx, func(*sqldb.Tx) error { return nil }); !fault.Is(err, fault.Unavailable) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+	close(hold2)
+	if err := db.InTx(ctx, func(*sqldb.Tx) error { return nil }); err != nil {
+		t.Fatalf("after a cancelled waiter: %v", err)
+	}
+}

@@ -52,7 +52,7 @@ func openSQLite(dsn string, opts Options) (*DB, error) {
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
 	r.SetConnMaxIdleTime(0)
-	return &DB{dialect: SQLite, write: w, read: r, name: path}, nil
+	return &DB{dialect: SQLite, write: w, read: r, gate: &gate{}, name: path}, nil
 }
 
 // sqliteConnector opens modernc.org/sqlite connections and applies and
