@@ -45,17 +45,18 @@ func appendAll(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
 	return AddCounters(ctx, tx, map[string]int{"events_stored": stored, "events_duplicate": dups, "events_quarantined": quarantined})
 }
 
-// AddCounters adds to persistent pipeline counters inside a transaction.
+// AddCounters adds to persistent pipeline counters inside a transaction, in
+// one statement.
 func AddCounters(ctx context.Context, tx *sqldb.Tx, add map[string]int) error {
+	var rows [][]any
 	for name, n := range add {
-		if n == 0 {
-			continue
-		}
-		if _, err := tx.Exec(ctx, "UPDATE counters SET value = value + ? WHERE name = ?", n, name); err != nil {
-			return err
+		if n != 0 {
+			rows = append(rows, []any{name, n})
 		}
 	}
-	return nil
+	return tx.Bulk(ctx, `WITH v(name, n) AS (VALUES VALUES_LIST)
+		UPDATE counters SET value = counters.value + v.n FROM v WHERE counters.name = v.name`,
+		[]sqldb.Type{sqldb.Text, sqldb.Int}, rows, nil)
 }
 
 var eventTypes = []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text,
@@ -82,14 +83,20 @@ func appendEvents(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
 	}
 	type key struct{ src, mid string }
 	inserted := make(map[key]bool, len(rows))
-	err := tx.Bulk(ctx, `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
+	scan := func(r *sql.Rows) error {
+		var k key
+		err := r.Scan(&k.src, &k.mid)
+		inserted[k] = true
+		return err
+	}
+	var err error
+	if tx.Dialect() == sqldb.Postgres {
+		err = insertUnnest(ctx, tx, rows, scan)
+	} else {
+		err = tx.Bulk(ctx, `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
 		VALUES VALUES_LIST ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id`,
-		eventTypes, rows, func(r *sql.Rows) error {
-			var k key
-			err := r.Scan(&k.src, &k.mid)
-			inserted[k] = true
-			return err
-		})
+			eventTypes, rows, scan)
+	}
 	if err != nil {
 		return err
 	}
@@ -106,6 +113,61 @@ func appendEvents(ctx context.Context, tx *sqldb.Tx, reqs []*pending) error {
 		}
 	}
 	return nil
+}
+
+// insertUnnest inserts events on PostgreSQL with one statement over arrays,
+// however many there are: one round trip and one plan.
+func insertUnnest(ctx context.Context, tx *sqldb.Tx, rows [][]any, scan func(*sql.Rows) error) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := make([][]any, len(eventTypes))
+	for _, r := range rows {
+		for i, v := range r {
+			cols[i] = append(cols[i], v)
+		}
+	}
+	args := make([]any, len(cols))
+	for i, c := range cols {
+		switch eventTypes[i] {
+		case sqldb.Int:
+			a := make([]*int64, len(c))
+			for j, v := range c {
+				if v != nil {
+					n := v.(int64)
+					a[j] = &n
+				}
+			}
+			args[i] = a
+		case sqldb.Bytes:
+			a := make([][]byte, len(c))
+			for j, v := range c {
+				if v != nil {
+					a[j] = v.([]byte)
+				}
+			}
+			args[i] = a
+		default:
+			a := make([]string, len(c))
+			for j, v := range c {
+				a[j] = v.(string)
+			}
+			args[i] = a
+		}
+	}
+	rs, err := tx.Query(ctx, `INSERT INTO events (source_id, message_id, type, name, user_id, anonymous_id, ts, received_at, sent_at, original_ts, flags, payload, raw)
+		SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::text[], ?::bytea[])
+		ON CONFLICT (source_id, message_id) DO NOTHING RETURNING source_id, message_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
+			return sqldb.Classify(err)
+		}
+	}
+	return sqldb.Classify(rs.Err())
 }
 
 // Stored is an event read back from the log for processing.

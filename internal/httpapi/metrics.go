@@ -52,7 +52,8 @@ func NewMetrics(db *sqldb.DB) *Metrics {
 		}, []string{"result"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "bottega_processor_lag_seconds", Help: "Time from an event's receipt to its profile being updated.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
+			// Fine around the one-second goal.
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5, 2, 3, 5, 10, 30, 60, 120, 300},
 		}),
 		batchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "bottega_processor_batch_seconds", Help: "Duration of processing batches.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
