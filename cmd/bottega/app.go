@@ -99,8 +99,9 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 	})
 	a.ingester = event.NewIngester(a.committer, event.DefaultLimits(), time.Now)
 	a.handler = httpapi.NewHandler(httpapi.Deps{
-		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), Ingester: a.ingester,
-		Metrics: metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
+		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), APIKeys: auth.NewAPIKeyCache(a.auth, 2*time.Second),
+		Ingester: a.ingester,
+		Metrics:  metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
 		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout,
 	})
 	return a, nil

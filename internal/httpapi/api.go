@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/event"
@@ -32,7 +34,15 @@ func (p *Problem) GetHeaders() http.Header {
 // server holds what the API operations use.
 type server struct {
 	Deps
+
+	mu      sync.Mutex
+	rules   *identity.Rules // the identity rules, read at most every rulesTTL
+	rulesAt time.Time
 }
+
+// rulesTTL is how long the API trusts the identity rules it read: rules
+// replaced on another node apply here within it.
+const rulesTTL = 2 * time.Second
 
 func (s *server) fail(err error) error { return problem(s.Logger, err) }
 
@@ -92,7 +102,7 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	if !ok {
 		err = fault.New(fault.Unauthorized, "an API key is required: Authorization: Bearer <key>")
 	} else {
-		_, err = s.Auth.APIKeyByToken(ctx.Context(), strings.TrimSpace(token))
+		_, err = s.APIKeys.Get(ctx.Context(), strings.TrimSpace(token))
 	}
 	if err != nil {
 		_, w := humago.Unwrap(ctx)
@@ -139,15 +149,16 @@ func (s *server) view(ctx context.Context, root string) (*profileOutput, error) 
 	if v.Stats, err = order.GetStats(ctx, s.DB, root, s.BaseCurrency); err != nil {
 		return nil, s.fail(err)
 	}
-	members, err := identity.Members(ctx, s.DB, root)
-	if err != nil {
-		return nil, s.fail(err)
-	}
-	for _, m := range members {
-		if m != root {
-			v.MergedProfiles = append(v.MergedProfiles, m)
+	// Every profile holds at least the identifier it was made for, so the
+	// identities name all the profiles merged into this one.
+	seen := map[string]bool{root: true}
+	for _, id := range v.Identities {
+		if !seen[id.Profile] {
+			seen[id.Profile] = true
+			v.MergedProfiles = append(v.MergedProfiles, id.Profile)
 		}
 	}
+	slices.Sort(v.MergedProfiles)
 	return &profileOutput{ContentLocation: "/api/v1/profiles/" + root, Body: v}, nil
 }
 
@@ -178,19 +189,28 @@ type lookupInput struct {
 	Value string `query:"value" required:"true" maxLength:"255"`
 }
 
-func (s *server) rules(ctx context.Context) (*identity.Rules, error) {
-	r, err := identity.LoadRules(ctx, s.DB, s.PhoneRegion)
+func (s *server) loadRules(ctx context.Context) (*identity.Rules, error) {
+	s.mu.Lock()
+	r, at := s.rules, s.rulesAt
+	s.mu.Unlock()
+	if r != nil && time.Since(at) < rulesTTL {
+		return r, nil
+	}
+	loaded, err := identity.LoadRules(ctx, s.DB, s.PhoneRegion)
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	return &r, nil
+	s.mu.Lock()
+	s.rules, s.rulesAt = &loaded, time.Now()
+	s.mu.Unlock()
+	return &loaded, nil
 }
 
 func (s *server) lookup(ctx context.Context, in *lookupInput) (*profileOutput, error) {
 	if !identifierType.MatchString(in.Type) {
 		return nil, s.fail(fault.New(fault.Invalid, "identifier type %q is not lower_snake_case", in.Type))
 	}
-	rules, err := s.rules(ctx)
+	rules, err := s.loadRules(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +234,7 @@ type searchOutput struct {
 func (s *server) search(ctx context.Context, in *searchInput) (*searchOutput, error) {
 	q := profile.Query{Text: in.Q, Limit: in.Limit, Cursor: in.Cursor}
 	if strings.TrimSpace(in.Q) != "" {
-		rules, err := s.rules(ctx)
+		rules, err := s.loadRules(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -454,7 +474,7 @@ type rulesOutput struct {
 }
 
 func (s *server) getRules(ctx context.Context, _ *struct{}) (*rulesOutput, error) {
-	r, err := s.rules(ctx)
+	r, err := s.loadRules(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -473,6 +493,9 @@ func (s *server) putRules(ctx context.Context, in *putRulesInput) (*rulesOutput,
 	if err := identity.SaveRules(ctx, s.DB, r, s.Now()); err != nil {
 		return nil, s.fail(err)
 	}
+	s.mu.Lock()
+	s.rules = nil
+	s.mu.Unlock()
 	return &rulesOutput{Body: rulesDTO(r)}, nil
 }
 

@@ -20,6 +20,7 @@ type Deps struct {
 	DB           *sqldb.DB
 	Auth         *auth.Store
 	Sources      *auth.SourceCache
+	APIKeys      *auth.APIKeyCache // nil: a cache that only lasts a request
 	Ingester     *event.Ingester
 	Metrics      *Metrics
 	Logger       *slog.Logger
@@ -45,6 +46,9 @@ func NewHandler(d Deps) http.Handler {
 	}
 	if d.IngestTimeout <= 0 {
 		d.IngestTimeout = 10 * time.Second
+	}
+	if d.APIKeys == nil {
+		d.APIKeys = auth.NewAPIKeyCache(d.Auth, 0)
 	}
 	mux := http.NewServeMux()
 	ing := &ingest{ingester: d.Ingester, sources: d.Sources, log: d.Logger, metrics: d.Metrics, timeout: d.IngestTimeout}

@@ -71,24 +71,6 @@ func Identities(ctx context.Context, c sqldb.Conn, root string) ([]Identity, err
 	return out, sqldb.Classify(rows.Err())
 }
 
-// Members returns the raw profiles that make up a canonical profile.
-func Members(ctx context.Context, c sqldb.Conn, root string) ([]string, error) {
-	rows, err := c.Query(ctx, "SELECT id FROM profiles WHERE canonical_id = ? ORDER BY id", root)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, sqldb.Classify(err)
-		}
-		out = append(out, id)
-	}
-	return out, sqldb.Classify(rows.Err())
-}
-
 // MergeRecord is a recorded merge.
 type MergeRecord struct {
 	ID          string          `json:"id"`
