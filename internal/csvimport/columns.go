@@ -113,7 +113,6 @@ var aliases = map[Kind][]struct {
 	},
 }
 
-
 // itemPrefixes mark an unknown orders column as a line item property.
 var itemPrefixes = []string{"lineitem_", "line_item_", "item_", "product_"}
 
