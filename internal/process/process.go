@@ -73,6 +73,10 @@ type Processor struct {
 	states  *profile.Cache
 	version int64 // graph_version the caches match; -1: none
 	cursor  int64 // cursor this processor last committed
+
+	// Events applied since this processor last refreshed PostgreSQL's
+	// planner statistics, and the threshold for the next refresh.
+	sinceAnalyze, analyzeAt int
 }
 
 // cacheLimit bounds the caches: past it they are emptied.
@@ -99,7 +103,7 @@ func New(db *sqldb.DB, opts Options) *Processor {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Processor{db: db, log: event.NewLog(db), opts: opts, holder: uuid.Must(uuid.NewV7()).String(), wake: make(chan struct{}, 1),
-		ids: identity.NewCache(), states: profile.NewCache(), version: -1}
+		ids: identity.NewCache(), states: profile.NewCache(), version: -1, analyzeAt: 5000}
 }
 
 // Wake tells the processor new events were committed.
@@ -214,7 +218,30 @@ func (p *Processor) Step(ctx context.Context) (int, error) {
 	}
 	stats.Duration = time.Since(start)
 	p.observe(stats, evs)
+	p.analyze(ctx, len(evs))
 	return len(evs), nil
+}
+
+// analyze keeps PostgreSQL's planner statistics in step with tables that
+// grow fast (a first import, a demo): without them the planner takes large
+// tables for small ones and scans them. Autovacuum does the same eventually;
+// this refreshes them after 5,000 events, then each time the events applied
+// since the last refresh double, up to every million.
+func (p *Processor) analyze(ctx context.Context, n int) {
+	if p.db.Dialect() != sqldb.Postgres {
+		return
+	}
+	if p.sinceAnalyze += n; p.sinceAnalyze < p.analyzeAt {
+		return
+	}
+	start := time.Now()
+	if _, err := p.db.Exec(ctx, `ANALYZE events, profiles, identities, timeline, profile_terms, orders, order_items, order_refunds, customer_stats`); err != nil {
+		p.opts.Logger.Warn("processor: analyze", "err", err)
+		return
+	}
+	p.opts.Logger.Debug("processor: analyzed", "after", p.sinceAnalyze, "took", time.Since(start))
+	p.analyzeAt = min(2*p.analyzeAt, 1_000_000)
+	p.sinceAnalyze = 0
 }
 
 // errMoved means another processor advanced the cursor first.
