@@ -276,11 +276,12 @@ func (h *harness) setup(ctx context.Context, dsn string) (credentials, error) {
 }
 
 // cleanEnv is the environment without BOTTEGA_* settings, so that only the
-// flags the benchmark passes configure the server.
+// flags the benchmark passes configure the server — except
+// BOTTEGA_PPROF_ADDR, which lets you profile the server under load.
 func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BOTTEGA_") {
+		if !strings.HasPrefix(kv, "BOTTEGA_") || strings.HasPrefix(kv, "BOTTEGA_PPROF_ADDR=") {
 			env = append(env, kv)
 		}
 	}

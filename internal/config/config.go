@@ -22,7 +22,8 @@ type Server struct {
 	PhoneRegion     string        `help:"Country assumed for phone numbers written without +prefix (ISO 3166 code)." default:"IT"`
 	IngestTimeout   time.Duration `help:"How long an ingestion request waits for its commit before answering 503." default:"10s"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for requests in flight." default:"20s"`
-	BatchSize       int           `help:"Events the processor applies per transaction." default:"2000"`
+	BatchSize       int           `help:"Most events the processor applies per transaction (fewer while clients wait for the SQLite writer)." default:"20000"`
+	PprofAddr       string        `help:"If set, serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Never expose it." placeholder:"ADDR"`
 	LogLevel        string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
 	LogFormat       string        `help:"Log format." enum:"text,json" default:"text"`
 }

@@ -217,7 +217,7 @@ func (g *Graph) Resolve(seq int64, ids []Identifier, previousID string, at time.
 	var res Resolution
 	res.Drops = d.drops
 	if len(d.roots) == 0 {
-		p := g.createProfile(at)
+		p := g.createProfile()
 		res.Profile, res.Root, res.Created = p, p, true
 	} else {
 		// The profile holding the strongest identifier survives: a known
@@ -355,10 +355,9 @@ func (g *Graph) blocked(a, b string) (bool, error) {
 	return false, nil
 }
 
-func (g *Graph) createProfile(at time.Time) string {
+func (g *Graph) createProfile() string {
 	id := uuid.Must(uuid.NewV7()).String()
-	ts := at.UnixMilli()
-	g.newProfiles = append(g.newProfiles, []any{id, id, g.now.UnixMilli(), ts, ts})
+	g.newProfiles = append(g.newProfiles, []any{id, id, g.now.UnixMilli()})
 	g.roots[id] = id
 	g.groups[id] = &group{root: id}
 	g.ProfilesCreated++
@@ -376,8 +375,8 @@ func (g *Graph) attach(profile, root string, id Identifier, seq int64, at time.T
 // Flush writes the profiles, identities and decisions made since the last
 // Flush.
 func (g *Graph) Flush() error {
-	if err := g.tx.Bulk(g.ctx, `INSERT INTO profiles (id, canonical_id, created_at, first_seen, last_seen) VALUES VALUES_LIST`,
-		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Int}, g.newProfiles, nil); err != nil {
+	if err := g.tx.Bulk(g.ctx, `INSERT INTO profiles (id, canonical_id, created_at) VALUES VALUES_LIST`,
+		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Int}, g.newProfiles, nil); err != nil {
 		return err
 	}
 	g.newProfiles = g.newProfiles[:0]
@@ -459,14 +458,21 @@ func (g *Graph) merge(survivor, merged string, seq int64, links []Link) (Merge, 
 	return m, nil
 }
 
-// KnownRoots returns the canonical profiles of the identifiers found so far.
-func (g *Graph) KnownRoots() []string {
+// Roots returns the canonical profiles that hold any of these identifiers,
+// as far as the graph knows them (after Prefetch).
+func (g *Graph) Roots(events [][]Identifier) []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, r := range g.roots {
-		if r = g.find(r); !seen[r] {
-			seen[r] = true
-			out = append(out, r)
+	for _, ids := range events {
+		for _, id := range ids {
+			p := g.owners[id.key()]
+			if p == "" {
+				continue
+			}
+			if r := g.find(g.roots[p]); !seen[r] {
+				seen[r] = true
+				out = append(out, r)
+			}
 		}
 	}
 	return out

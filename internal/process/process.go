@@ -39,7 +39,7 @@ const processingLock = 0x70726f63 // "proc"
 
 // Options tune a Processor.
 type Options struct {
-	BatchSize    int           // events per transaction (default 2,000)
+	BatchSize    int           // most events per transaction (default 20,000)
 	BaseCurrency string        // currency of per-customer revenue (default EUR)
 	PhoneRegion  string        // default phone region when no rules are saved
 	Poll         time.Duration // how often to look for new events without a wake-up (default 250 ms)
@@ -85,7 +85,7 @@ const cacheLimit = 1_000_000
 // New returns a Processor on db.
 func New(db *sqldb.DB, opts Options) *Processor {
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 2000
+		opts.BatchSize = 20000
 	}
 	if opts.BaseCurrency == "" {
 		opts.BaseCurrency = "EUR"
@@ -358,7 +358,7 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 			return err
 		}
 		b := &batch{ctx: ctx, tx: tx, graph: g, profiles: profile.NewBatch(ctx, tx, p.states), orders: order.NewRecorder(ctx, tx, p.opts.BaseCurrency)}
-		if err := b.profiles.Prefetch(g.KnownRoots()); err != nil {
+		if err := b.profiles.Prefetch(g.Roots(lists)); err != nil {
 			return err
 		}
 		for i := range ds {

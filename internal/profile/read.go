@@ -30,7 +30,10 @@ type Profile struct {
 
 func ms(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
-const columns = "p.id, p.created_at, p.first_seen, p.last_seen, p.name, p.email, p.phone, p.traits, p.consent, p.acquisition"
+const columns = "p.id, p.created_at, a.first_seen, a.last_seen, p.name, p.email, p.phone, p.traits, p.consent, p.acquisition"
+
+// from joins a profile with its activity.
+const from = " FROM profiles p JOIN profile_activity a ON a.profile_id = p.id"
 
 func scan(sc interface{ Scan(...any) error }) (Profile, error) {
 	var (
@@ -54,7 +57,7 @@ func scan(sc interface{ Scan(...any) error }) (Profile, error) {
 
 // Get returns canonical profile id.
 func Get(ctx context.Context, c sqldb.Conn, id string) (Profile, error) {
-	p, err := scan(c.QueryRow(ctx, "SELECT "+columns+" FROM profiles p WHERE p.id = ?", id))
+	p, err := scan(c.QueryRow(ctx, "SELECT "+columns+from+" WHERE p.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Profile{}, fault.New(fault.NotFound, "no profile %q", id)
 	}
@@ -118,12 +121,12 @@ func Search(ctx context.Context, c sqldb.Conn, q Query) (Page, error) {
 		if !ok || err != nil {
 			return Page{}, fault.New(fault.Invalid, "cursor %q is not one this API returned", q.Cursor)
 		}
-		where = append(where, "(p.last_seen < ? OR (p.last_seen = ? AND p.id < ?))")
+		where = append(where, "(a.last_seen < ? OR (a.last_seen = ? AND a.profile_id < ?))")
 		args = append(args, n, n, id)
 	}
 	args = append(args, q.Limit+1)
-	rows, err := c.Query(ctx, "SELECT "+columns+" FROM profiles p WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY p.last_seen DESC, p.id DESC LIMIT ?", args...)
+	rows, err := c.Query(ctx, "SELECT "+columns+from+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY a.last_seen DESC, a.profile_id DESC LIMIT ?", args...)
 	if err != nil {
 		return Page{}, err
 	}

@@ -31,8 +31,9 @@ func (c *Cache) Reset() { clear(c.states) }
 type Batch struct {
 	ctx      context.Context
 	tx       *sqldb.Tx
-	states   map[string]*State
-	retired  []string // canonical profiles merged away in this batch
+	states   map[string]*State // the cache's
+	touched  map[string]*State // those this batch read or changed
+	retired  []string          // canonical profiles merged away in this batch
 	timeline [][]any
 }
 
@@ -42,7 +43,7 @@ func NewBatch(ctx context.Context, tx *sqldb.Tx, cache *Cache) *Batch {
 	if cache == nil {
 		cache = NewCache()
 	}
-	return &Batch{ctx: ctx, tx: tx, states: cache.states}
+	return &Batch{ctx: ctx, tx: tx, states: cache.states, touched: map[string]*State{}}
 }
 
 // Prefetch loads the states of canonical profiles in bulk.
@@ -51,11 +52,11 @@ func (b *Batch) Prefetch(ids []string) error {
 	for _, id := range ids {
 		if _, ok := b.states[id]; !ok {
 			rows = append(rows, []any{id})
-			b.states[id] = nil // requested; set below
 		}
 	}
-	err := b.tx.Bulk(b.ctx, `WITH v(id) AS (VALUES VALUES_LIST)
-		SELECT p.id, p.first_seen, p.last_seen, p.traits, p.trait_times, p.consent, p.acquisition FROM v JOIN profiles p ON p.id = v.id`,
+	return b.tx.Bulk(b.ctx, `WITH v(id) AS (VALUES VALUES_LIST)
+		SELECT p.id, COALESCE(a.first_seen, 0), COALESCE(a.last_seen, 0), p.traits, p.trait_times, p.consent, p.acquisition
+		FROM v JOIN profiles p ON p.id = v.id LEFT JOIN profile_activity a ON a.profile_id = p.id`,
 		[]sqldb.Type{sqldb.Text}, rows, func(r *sql.Rows) error {
 			s, err := scanState(r)
 			if err == nil {
@@ -63,26 +64,23 @@ func (b *Batch) Prefetch(ids []string) error {
 			}
 			return err
 		})
-	for id, s := range b.states {
-		if s == nil {
-			delete(b.states, id)
-		}
-	}
-	return err
 }
 
 // Get returns the state of canonical profile id, loading it on first use.
 func (b *Batch) Get(id string) (*State, error) {
-	if s, ok := b.states[id]; ok {
+	if s, ok := b.touched[id]; ok {
 		return s, nil
-	}
-	if err := b.Prefetch([]string{id}); err != nil {
-		return nil, err
 	}
 	s, ok := b.states[id]
 	if !ok {
-		return nil, fmt.Errorf("profile %s vanished", id)
+		if err := b.Prefetch([]string{id}); err != nil {
+			return nil, err
+		}
+		if s, ok = b.states[id]; !ok {
+			return nil, fmt.Errorf("profile %s vanished", id)
+		}
 	}
+	b.touched[id] = s
 	return s, nil
 }
 
@@ -91,6 +89,7 @@ func (b *Batch) New(id string) *State {
 	s := NewState(id)
 	s.isNew = true
 	b.states[id] = s
+	b.touched[id] = s
 	return s
 }
 
@@ -106,6 +105,7 @@ func (b *Batch) Merge(survivor, merged string) error {
 	}
 	s.Absorb(m)
 	delete(b.states, merged)
+	delete(b.touched, merged)
 	b.retired = append(b.retired, merged)
 	return nil
 }
@@ -122,11 +122,14 @@ func (b *Batch) Flush() error {
 		return err
 	}
 	b.timeline = b.timeline[:0]
-	var seen, data, terms [][]any
+	var seen, data, terms, gone [][]any
 	var reindex []string
 	reindex = append(reindex, b.retired...)
+	for _, id := range b.retired {
+		gone = append(gone, []any{id})
+	}
 	b.retired = nil
-	for _, s := range b.states {
+	for _, s := range b.touched {
 		switch {
 		case s.dataDirty:
 			acq := "{}"
@@ -134,8 +137,9 @@ func (b *Batch) Flush() error {
 				acq = marshal(s.Acquisition)
 			}
 			name, email, phone := s.Name(), s.Email(), s.Phone()
-			data = append(data, []any{s.ID, s.FirstSeen, s.LastSeen, name, email, phone,
+			data = append(data, []any{s.ID, name, email, phone,
 				marshal(s.Traits), marshal(s.TraitTimes), marshal(s.Consent), acq})
+			seen = append(seen, []any{s.ID, s.FirstSeen, s.LastSeen})
 			if name != s.indexed[0] || email != s.indexed[1] || phone != s.indexed[2] {
 				if !s.isNew {
 					reindex = append(reindex, s.ID)
@@ -150,16 +154,20 @@ func (b *Batch) Flush() error {
 		}
 		s.seenDirty, s.dataDirty, s.isNew = false, false, false
 	}
-	if err := b.tx.Bulk(b.ctx, `WITH v(id, first_seen, last_seen) AS (VALUES VALUES_LIST)
-		UPDATE profiles SET first_seen = v.first_seen, last_seen = v.last_seen FROM v WHERE profiles.id = v.id`,
+	clear(b.touched)
+	if err := b.tx.Bulk(b.ctx, `INSERT INTO profile_activity (profile_id, first_seen, last_seen) VALUES VALUES_LIST
+		ON CONFLICT (profile_id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen`,
 		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int}, seen, nil); err != nil {
 		return err
 	}
-	if err := b.tx.Bulk(b.ctx, `WITH v(id, first_seen, last_seen, name, email, phone, traits, trait_times, consent, acquisition) AS (VALUES VALUES_LIST)
-		UPDATE profiles SET first_seen = v.first_seen, last_seen = v.last_seen, name = v.name, email = v.email, phone = v.phone,
+	if err := b.tx.Bulk(b.ctx, "DELETE FROM profile_activity WHERE profile_id IN (VALUES VALUES_LIST)", []sqldb.Type{sqldb.Text}, gone, nil); err != nil {
+		return err
+	}
+	if err := b.tx.Bulk(b.ctx, `WITH v(id, name, email, phone, traits, trait_times, consent, acquisition) AS (VALUES VALUES_LIST)
+		UPDATE profiles SET name = v.name, email = v.email, phone = v.phone,
 			traits = v.traits, trait_times = v.trait_times, consent = v.consent, acquisition = v.acquisition
 		FROM v WHERE profiles.id = v.id`,
-		[]sqldb.Type{sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.JSON, sqldb.JSON, sqldb.JSON, sqldb.JSON}, data, nil); err != nil {
+		[]sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.JSON, sqldb.JSON, sqldb.JSON, sqldb.JSON}, data, nil); err != nil {
 		return err
 	}
 	var del [][]any
@@ -197,7 +205,7 @@ func scanState(sc interface{ Scan(...any) error }) (*State, error) {
 
 // save writes one state now.
 func save(ctx context.Context, tx *sqldb.Tx, s *State) error {
-	b := &Batch{ctx: ctx, tx: tx, states: map[string]*State{s.ID: s}}
+	b := &Batch{ctx: ctx, tx: tx, states: map[string]*State{s.ID: s}, touched: map[string]*State{s.ID: s}}
 	s.dataDirty = true
 	s.indexed = [3]string{"\x00", "", ""} // force the search terms to be rewritten
 	return b.Flush()
@@ -239,7 +247,7 @@ func Rebuild(ctx context.Context, tx *sqldb.Tx, root string) error {
 	if s.FirstSeen == 0 {
 		// A profile with no events keeps its creation times.
 		var first, last int64
-		if err := tx.QueryRow(ctx, "SELECT first_seen, last_seen FROM profiles WHERE id = ?", root).Scan(&first, &last); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT first_seen, last_seen FROM profile_activity WHERE profile_id = ?", root).Scan(&first, &last); err != nil {
 			return sqldb.Classify(err)
 		}
 		s.FirstSeen, s.LastSeen = first, last

@@ -37,9 +37,14 @@ func (d Dialect) typeName(t Type) string {
 	return "TEXT"
 }
 
-// Chunk sizes for Bulk: few distinct statement shapes, each prepared once
-// per transaction, and far below either engine's parameter limit.
-var bulkChunks = [...]int{200, 20, 1}
+// Chunk sizes for Bulk: few distinct statement shapes, each prepared once and
+// reused. SQLite runs a statement in-process, so modest chunks cost nothing;
+// PostgreSQL pays a round trip and a plan per statement, so its chunks are
+// as large as its 65,535 parameters allow (a few thousand rows).
+var bulkChunks = map[Dialect][]int{
+	SQLite:   {200, 20, 1},
+	Postgres: {2000, 200, 20, 1},
+}
 
 // values returns "(CAST(? AS T1), …), …" for n rows of the given types.
 func (d Dialect) values(types []Type, n int) string {
@@ -64,10 +69,11 @@ func (d Dialect) values(types []Type, n int) string {
 // Each row has one value per type. If scan is not nil the statement returns
 // rows and scan is called for each.
 func (tx *Tx) Bulk(ctx context.Context, query string, types []Type, rows [][]any, scan func(*sql.Rows) error) error {
+	chunks := bulkChunks[tx.db.dialect]
 	for len(rows) > 0 {
-		n := bulkChunks[len(bulkChunks)-1]
-		for _, c := range bulkChunks {
-			if len(rows) >= c {
+		n := 1
+		for _, c := range chunks {
+			if len(rows) >= c && c*len(types) <= 65535 {
 				n = c
 				break
 			}

@@ -26,10 +26,14 @@ func sqlitePragmas(busy time.Duration, readOnly bool) []pragma {
 		{"synchronous", "FULL", "2"},
 		{"foreign_keys", "ON", "1"},
 		{"temp_store", "MEMORY", "2"},
-		{"cache_size", "-65536", "-65536"}, // 64 MiB page cache per connection
 	}
 	if readOnly {
-		ps = append(ps, pragma{"query_only", "ON", "1"})
+		ps = append(ps, pragma{"query_only", "ON", "1"}, pragma{"cache_size", "-32768", "-32768"}) // 32 MiB for reading
+	} else {
+		// A small cache for the writer: SQLite walks it at the end of every
+		// write transaction, so a big one costs more than it saves; the
+		// operating system caches the file anyway.
+		ps = append(ps, pragma{"cache_size", "-8192", "-8192"})
 	}
 	return ps
 }

@@ -95,8 +95,6 @@ CREATE TABLE profiles (
     canonical_id TEXT NOT NULL,
     merged_into  TEXT REFERENCES profiles(id),
     created_at   BIGINT NOT NULL,
-    first_seen   BIGINT NOT NULL,
-    last_seen    BIGINT NOT NULL,
     name         TEXT NOT NULL DEFAULT '',
     email        TEXT NOT NULL DEFAULT '',
     phone        TEXT NOT NULL DEFAULT '',
@@ -107,7 +105,16 @@ CREATE TABLE profiles (
 );
 CREATE INDEX profiles_canonical ON profiles(canonical_id);
 CREATE INDEX profiles_merged_into ON profiles(merged_into) WHERE merged_into IS NOT NULL;
-CREATE INDEX profiles_last_seen ON profiles(last_seen) WHERE merged_into IS NULL;
+
+-- When each canonical profile was first and last seen (event time). Apart
+-- from profiles because it changes with almost every event: narrow rows keep
+-- those writes small.
+CREATE TABLE profile_activity (
+    profile_id TEXT PRIMARY KEY REFERENCES profiles(id),
+    first_seen BIGINT NOT NULL,
+    last_seen  BIGINT NOT NULL
+);
+CREATE INDEX profile_activity_last_seen ON profile_activity(last_seen, profile_id);
 
 -- Words of profile names, for prefix search.
 CREATE TABLE profile_terms (
