@@ -74,10 +74,17 @@ type Processor struct {
 	version int64 // graph_version the caches match; -1: none
 	cursor  int64 // cursor this processor last committed
 
+	// behind is set when the last batch was full: more events are waiting.
+	behind bool
+
 	// Events applied since this processor last refreshed PostgreSQL's
 	// planner statistics, and the threshold for the next refresh.
 	sinceAnalyze, analyzeAt int
 }
+
+// contendedBatch is the batch size while clients wait for SQLite's writer:
+// short enough not to keep them waiting long, long enough to be efficient.
+const contendedBatch = 1000
 
 // cacheLimit bounds the caches: past it they are emptied.
 const cacheLimit = 1_000_000
@@ -138,7 +145,16 @@ func (p *Processor) Run(ctx context.Context) error {
 				continue
 			}
 		}
+		start := time.Now()
 		n, err := p.Step(ctx)
+		if took := time.Since(start); p.behind && p.db.ForegroundWaitedWithin(took) {
+			// A backlog builds up while clients wait for SQLite's writer
+			// (a burst of ingestion): leave them two thirds of the writer's
+			// time until it passes, so ingestion keeps its pace and
+			// processing its progress. Under a load it can follow, the
+			// processor never pauses.
+			sleep(ctx, min(2*took, time.Second))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -199,9 +215,10 @@ func (p *Processor) Step(ctx context.Context) (int, error) {
 	// once it is quiet.
 	limit := p.opts.BatchSize
 	if p.db.ForegroundWaitedWithin(time.Second) {
-		limit = min(limit, 250)
+		limit = min(limit, contendedBatch)
 	}
 	evs, err := p.log.After(ctx, p.db, cursor, limit)
+	p.behind = len(evs) == limit
 	if err != nil || len(evs) == 0 {
 		return 0, err
 	}
