@@ -21,7 +21,7 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var o options
 	addOptions(fs, &o, 0)
 	n := fs.Int("events", 200_000, "events to load and process")
-	batchSize := fs.Int("batch-size", 2000, "events per processing transaction (bottega's --batch-size and the baseline's)")
+	batchSize := fs.Int("batch-size", 20000, "most events per processing transaction (bottega's --batch-size, default 20,000, and the baseline's)")
 	people := fs.Int("people", 0, "distinct people the events are about (default: events/10)")
 	if err := parseFlags(fs, &o, args, stderr); err != nil {
 		return err

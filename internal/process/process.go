@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/event"
@@ -76,6 +77,8 @@ type Processor struct {
 
 	// behind is set when the last batch was full: more events are waiting.
 	behind bool
+	// analyzing is set while a refresh of planner statistics runs.
+	analyzing atomic.Bool
 
 	// Events applied since this processor last refreshed PostgreSQL's
 	// planner statistics, and the threshold for the next refresh.
@@ -243,22 +246,28 @@ func (p *Processor) Step(ctx context.Context) (int, error) {
 // grow fast (a first import, a demo): without them the planner takes large
 // tables for small ones and scans them. Autovacuum does the same eventually;
 // this refreshes them after 5,000 events, then each time the events applied
-// since the last refresh double, up to every million.
+// since the last refresh double, up to every million. It runs beside
+// processing (ANALYZE does not block writes), one at a time.
 func (p *Processor) analyze(ctx context.Context, n int) {
 	if p.db.Dialect() != sqldb.Postgres {
 		return
 	}
-	if p.sinceAnalyze += n; p.sinceAnalyze < p.analyzeAt {
+	if p.sinceAnalyze += n; p.sinceAnalyze < p.analyzeAt || !p.analyzing.CompareAndSwap(false, true) {
 		return
 	}
-	start := time.Now()
-	if _, err := p.db.Exec(ctx, `ANALYZE events, profiles, identities, timeline, profile_terms, orders, order_items, order_refunds, customer_stats`); err != nil {
-		p.opts.Logger.Warn("processor: analyze", "err", err)
-		return
-	}
-	p.opts.Logger.Debug("processor: analyzed", "after", p.sinceAnalyze, "took", time.Since(start))
 	p.analyzeAt = min(2*p.analyzeAt, 1_000_000)
 	p.sinceAnalyze = 0
+	go func() {
+		defer p.analyzing.Store(false)
+		start := time.Now()
+		if _, err := p.db.Exec(ctx, `ANALYZE events, profiles, profile_activity, identities, timeline, profile_terms, orders, order_items, order_refunds, customer_stats`); err != nil {
+			if ctx.Err() == nil {
+				p.opts.Logger.Warn("processor: analyze", "err", err)
+			}
+			return
+		}
+		p.opts.Logger.Debug("processor: analyzed", "took", time.Since(start))
+	}()
 }
 
 // errMoved means another processor advanced the cursor first.

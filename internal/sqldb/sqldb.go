@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,8 @@ type DB struct {
 	read    *sql.DB
 	binds   sync.Map // string → string: ? query rewritten for the dialect
 	stmts   sync.Map // string → *sql.Stmt prepared on the SQLite writer
+	rstmts  sync.Map // string → *sql.Stmt prepared on the SQLite readers
+	nrstmts atomic.Int64
 	gate    *gate    // SQLite: who gets the single writer next
 	name    string   // file path or URL without password, for messages
 }
@@ -129,13 +132,48 @@ func (db *DB) Close() error {
 
 // Query runs a read query on the read pool.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.readStmt(ctx, query); st != nil {
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, Classify(err)
+	}
 	rows, err := db.read.QueryContext(ctx, db.bind(query), args...)
 	return rows, Classify(err)
 }
 
 // QueryRow runs a read query returning at most one row on the read pool.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.readStmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.read.QueryRowContext(ctx, db.bind(query), args...)
+}
+
+// maxReadStmts bounds the prepared read statements kept: queries built
+// with a varying number of terms do not fill memory.
+const maxReadStmts = 500
+
+// readStmt returns, on SQLite, a statement prepared on the read pool
+// (database/sql prepares it on each connection once), or nil.
+func (db *DB) readStmt(ctx context.Context, query string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil // pgx caches statements itself
+	}
+	if st, ok := db.rstmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if db.nrstmts.Load() >= maxReadStmts {
+		return nil
+	}
+	st, err := db.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // let the plain query report it
+	}
+	if prev, loaded := db.rstmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	db.nrstmts.Add(1)
+	return st
 }
 
 // Exec runs a single statement on the writer, in its own transaction.
