@@ -117,6 +117,14 @@ func (a *app) serve(ctx context.Context, started func(url string)) error {
 	if err != nil {
 		return err
 	}
+	if a.cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(a.cfg.PprofAddr, a.log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopPprof()
+	}
 	srv := &http.Server{
 		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -135,13 +143,6 @@ func (a *app) serve(ctx context.Context, started func(url string)) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if a.cfg.PprofAddr != "" {
-		stopPprof, err := servePprof(a.cfg.PprofAddr, a.log)
-		if err != nil {
-			return err
-		}
-		defer stopPprof()
-	}
 	a.ready.Store(true)
 	url := "http://" + ln.Addr().String()
 	a.log.Info("serving", "addr", url, "db", a.db.Name(), "engine", a.db.Dialect().String())
