@@ -596,15 +596,6 @@ func (n *sqlNullInt) Scan(v any) error {
 	return nil
 }
 
-// batchOf encodes events as a /v1/batch body.
-func batchOf(events ...any) []byte {
-	b, err := json.Marshal(map[string]any{"batch": events})
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
-
 // rssKB returns the resident set size (VmRSS) and its peak (VmHWM) of a
 // process, in KiB.
 func rssKB(pid int) (rss, hwm int64, err error) {

@@ -528,21 +528,20 @@ func (w *walker) item(p Product, t time.Time) Item {
 
 // order is an order being placed, and who placed it.
 type order struct {
-	id        string
-	channel   string // web, app or pos
-	store     string
-	at        time.Time
-	items     []Item
-	subtotal  Money
-	discount  Money
-	shipping  Money
-	total     Money
-	coupon    string
-	payment   string
-	fashion   float64 // share of the value in fashion articles
-	userID    string
-	anon      string
-	posTraits map[string]any
+	id       string
+	channel  string // web, app or pos
+	store    string
+	at       time.Time
+	items    []Item
+	subtotal Money
+	discount Money
+	shipping Money
+	total    Money
+	coupon   string
+	payment  string
+	fashion  float64 // share of the value in fashion articles
+	userID   string
+	anon     string
 }
 
 func (w *walker) newOrder(id, channel, store string, at time.Time, items []Item, camp *Campaign) *order {

@@ -95,9 +95,6 @@ func weighted(r *rand.Rand, weights []float64) int {
 	return len(weights) - 1
 }
 
-// between returns a uniform integer in [lo, hi].
-func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
-
 // uuid returns a random (version 4 layout) UUID drawn from r.
 func uuid(r *rand.Rand) string {
 	var b [16]byte

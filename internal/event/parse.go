@@ -81,11 +81,8 @@ func (p *Parser) ParseBatch(body []byte, now time.Time) (*Request, error) {
 // parseBatch parses a batch body; deep holds, by index, the bytes of
 // elements replaced in body because they nest too deep.
 func (p *Parser) parseBatch(body []byte, now time.Time, deep map[int][]byte) (*Request, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, fault.New(fault.Invalid, "the body is empty")
-	}
-	if len(body) > p.limits.MaxBatchBytes {
-		return nil, fault.New(fault.TooLarge, "the body is larger than %d bytes", p.limits.MaxBatchBytes)
+	if err := checkSize(body, p.limits.MaxBatchBytes); err != nil {
+		return nil, err
 	}
 	d := p.lenient
 	d.Reset(bytes.NewReader(body), lenientOpts)
@@ -203,15 +200,23 @@ func (p *Parser) parseBatch(body []byte, now time.Time, deep map[int][]byte) (*R
 	return &req, nil
 }
 
+// checkSize refuses an empty body or one over limit bytes.
+func checkSize(body []byte, limit int) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fault.New(fault.Invalid, "the body is empty")
+	}
+	if len(body) > limit {
+		return fault.New(fault.TooLarge, "the body is larger than %d bytes", limit)
+	}
+	return nil
+}
+
 // ParseSingle parses the body of a single-event call (/v1/track…) of type typ
 // received at now.
 func (p *Parser) ParseSingle(typ string, body []byte, now time.Time) (*Request, error) {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil, fault.New(fault.Invalid, "the body is empty")
-	}
-	if len(body) > p.limits.MaxEventBytes {
-		return nil, fault.New(fault.TooLarge, "the body is larger than %d bytes", p.limits.MaxEventBytes)
+	if err := checkSize(body, p.limits.MaxEventBytes); err != nil {
+		return nil, err
 	}
 	d := p.lenient
 	d.Reset(bytes.NewReader(body), lenientOpts)
