@@ -85,9 +85,11 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 	}
 	a := &app{db: db, cfg: cfg, log: log, auth: auth.NewStore(db, time.Now)}
 	metrics := httpapi.NewMetrics(db)
+	// Derived data other packages keep in step with processing.
+	var exts []process.Extension
 	a.processor = process.New(db, process.Options{
 		BatchSize: cfg.BatchSize, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
-		Logger: log, Observe: metrics.ObserveBatch,
+		Logger: log, Observe: metrics.ObserveBatch, Extensions: exts,
 	})
 	a.committer = event.NewCommitter(db, event.CommitterOptions{
 		Observe: func(s event.CommitStats) {
@@ -103,7 +105,7 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), APIKeys: auth.NewAPIKeyCache(a.auth, 2*time.Second),
 		Ingester: a.ingester,
 		Metrics:  metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
-		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout,
+		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout, Extensions: exts,
 	})
 	return a, nil
 }

@@ -398,7 +398,7 @@ type undoOutput struct {
 }
 
 func (s *server) undo(ctx context.Context, in *undoInput) (*undoOutput, error) {
-	split, err := process.Unmerge(ctx, s.DB, in.ID, s.BaseCurrency, s.Now())
+	split, err := process.Unmerge(ctx, s.DB, in.ID, s.BaseCurrency, s.Now(), s.Extensions...)
 	if err != nil {
 		return nil, s.fail(err)
 	}

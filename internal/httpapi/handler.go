@@ -12,6 +12,7 @@ import (
 	"github.com/bottega-crm/bottega/internal/auth"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
+	"github.com/bottega-crm/bottega/internal/process"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
@@ -34,6 +35,8 @@ type Deps struct {
 	// IngestTimeout bounds how long an ingestion request waits for its
 	// commit before answering 503 (default 10 s).
 	IngestTimeout time.Duration
+	// Extensions keep derived data that an unmerge must rebuild.
+	Extensions []process.Extension
 }
 
 // NewHandler returns bottega's HTTP handler.

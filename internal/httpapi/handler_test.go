@@ -290,6 +290,9 @@ func TestRouteTableMatchesOpenAPI(t *testing.T) {
 	}
 	for _, r := range httpapi.Routes() {
 		key := r.Method + " " + r.Path
+		if (r.Credential == httpapi.APIKey) != (r.Permission != "") {
+			t.Errorf("route %s: API routes, and only they, name a permission", key)
+		}
 		if r.Credential == httpapi.Public {
 			continue
 		}

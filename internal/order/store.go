@@ -21,7 +21,18 @@ type Recorder struct {
 	baseCurrency string
 	dirty        map[string]bool // canonical profiles whose stats must be recomputed
 	queue        []queued
-	merged       [][2]string // (survivor, merged) canonical profiles merged in this batch
+	merged       [][2]string     // (survivor, merged) canonical profiles merged in this batch
+	changed      map[string]bool // canonical profiles whose orders changed, as of the last Flush
+}
+
+// Changed returns the canonical profiles whose orders (or membership, through
+// a merge) changed in the batch, once Flush has run.
+func (r *Recorder) Changed() []string {
+	out := make([]string, 0, len(r.changed))
+	for root := range r.changed {
+		out = append(out, root)
+	}
+	return out
 }
 
 type queued struct {
@@ -43,7 +54,7 @@ type refund struct {
 // NewRecorder returns a Recorder working in tx. Statistics sum money in
 // baseCurrency.
 func NewRecorder(ctx context.Context, tx *sqldb.Tx, baseCurrency string) *Recorder {
-	return &Recorder{ctx: ctx, tx: tx, baseCurrency: baseCurrency, dirty: map[string]bool{}}
+	return &Recorder{ctx: ctx, tx: tx, baseCurrency: baseCurrency, dirty: map[string]bool{}, changed: map[string]bool{}}
 }
 
 // Add checks an order event attributed to raw profile p and queues it. When
@@ -226,6 +237,7 @@ func (r *Recorder) Flush(rootOf func(string) (string, error)) error {
 	}
 	var rows [][]any
 	for root, a := range adds {
+		r.changed[root] = true
 		if !r.dirty[root] { // a recomputation counts these orders anyway
 			rows = append(rows, []any{root, a.orders, a.revenue, a.first, a.last})
 		}
@@ -359,6 +371,7 @@ func (r *Recorder) flushMerges(rootOf func(string) (string, error)) error {
 		}
 		moves = append(moves, []any{m[1], target})
 		ids = append(ids, []any{m[1]})
+		r.changed[target] = true
 		if r.dirty[m[1]] {
 			delete(r.dirty, m[1])
 			r.dirty[target] = true
@@ -386,6 +399,7 @@ func (r *Recorder) flushMerges(rootOf func(string) (string, error)) error {
 // recompute rewrites the statistics of every customer marked dirty.
 func (r *Recorder) recompute() error {
 	for root := range r.dirty {
+		r.changed[root] = true
 		if err := Recompute(r.ctx, r.tx, root, r.baseCurrency); err != nil {
 			return err
 		}

@@ -48,6 +48,7 @@ type Options struct {
 	Now          func() time.Time
 	Logger       *slog.Logger
 	Observe      func(BatchStats) // called after every committed batch
+	Extensions   []Extension      // derived data kept by other packages
 }
 
 // BatchStats describe one committed batch, for metrics.
@@ -387,6 +388,13 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 		if err := b.profiles.Prefetch(g.Roots(lists)); err != nil {
 			return err
 		}
+		for _, x := range p.opts.Extensions {
+			h, err := x.Begin(ctx, tx, now)
+			if err != nil {
+				return err
+			}
+			b.hooks = append(b.hooks, h)
+		}
 		for i := range ds {
 			if err := b.apply(&ds[i]); err != nil {
 				if !fault.Is(err, fault.Invalid) {
@@ -406,6 +414,19 @@ func (p *Processor) apply(ctx context.Context, cursor int64, evs []event.Stored)
 		}
 		if err := b.orders.Flush(g.Root); err != nil {
 			return err
+		}
+		if len(b.hooks) > 0 {
+			c := Changes{Merges: b.merges, Customers: b.orders.Changed(), Acquired: b.profiles.AcquisitionChanged(), RootOf: g.Root}
+			for i, id := range c.Acquired {
+				if c.Acquired[i], err = g.Root(id); err != nil {
+					return err
+				}
+			}
+			for _, h := range b.hooks {
+				if err := h.Flush(c); err != nil {
+					return err
+				}
+			}
 		}
 		return event.AddCounters(ctx, tx, map[string]int{
 			"events_processed": len(evs),
@@ -428,6 +449,8 @@ type batch struct {
 	graph    *identity.Graph
 	profiles *profile.Batch
 	orders   *order.Recorder
+	hooks    []Hook
+	merges   []identity.Merge
 }
 
 // apply applies one event. A fault.Invalid error means the event's effects
@@ -457,6 +480,7 @@ func (b *batch) apply(d *decoded) error {
 		}
 		b.orders.Merged(m.Survivor, m.Merged)
 	}
+	b.merges = append(b.merges, res.Merged...)
 	for _, r := range d.rejected {
 		b.graph.Decide(d.Seq, res.Root, r.Type, r.Original, r.Reason)
 	}
@@ -466,15 +490,29 @@ func (b *batch) apply(d *decoded) error {
 	}
 	st.Apply(d.Stored, d.body)
 	b.profiles.AddTimeline(res.Profile, d.Timestamp.UnixMilli(), d.Seq)
+	var failed error
 	if d.Type == event.Track && order.Touches(d.Name) {
-		return b.orders.Add(d.Stored, d.body, res.Profile)
+		if err := b.orders.Add(d.Stored, d.body, res.Profile); err != nil {
+			if !fault.Is(err, fault.Invalid) {
+				return err
+			}
+			failed = err
+		}
 	}
-	return nil
+	for _, h := range b.hooks {
+		if err := h.Event(Applied{Event: d.Stored, Body: d.body, Profile: res.Profile, Root: res.Root}); err != nil {
+			if !fault.Is(err, fault.Invalid) {
+				return err
+			}
+			failed = err
+		}
+	}
+	return failed
 }
 
 // Unmerge undoes a merge and rebuilds both customers' profiles and
 // statistics from their events and orders.
-func Unmerge(ctx context.Context, db *sqldb.DB, mergeID, baseCurrency string, now time.Time) (identity.Split, error) {
+func Unmerge(ctx context.Context, db *sqldb.DB, mergeID, baseCurrency string, now time.Time, exts ...Extension) (identity.Split, error) {
 	var split identity.Split
 	err := db.InTx(ctx, func(tx *sqldb.Tx) error {
 		if err := tx.Lock(ctx, processingLock); err != nil {
@@ -493,6 +531,11 @@ func Unmerge(ctx context.Context, db *sqldb.DB, mergeID, baseCurrency string, no
 				return err
 			}
 			if err := order.Recompute(ctx, tx, root, baseCurrency); err != nil {
+				return err
+			}
+		}
+		for _, x := range exts {
+			if err := x.Rebuild(ctx, tx, []string{split.Kept, split.Restored}); err != nil {
 				return err
 			}
 		}

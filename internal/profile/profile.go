@@ -51,6 +51,7 @@ type State struct {
 
 	seenDirty bool      // first or last seen changed
 	dataDirty bool      // traits, consent or acquisition changed
+	acqDirty  bool      // the first touch changed
 	isNew     bool      // created in this batch: nothing to unindex
 	indexed   [3]string // name, e-mail and phone as last indexed for search
 }
@@ -94,7 +95,7 @@ func (s *State) Apply(ev event.Stored, b event.Body) {
 		t.Content, _ = c.String("content")
 		if (t.Source != "" || t.Name != "") && (s.Acquisition == nil || at < s.Acquisition.At) {
 			s.Acquisition = &t
-			s.dataDirty = true
+			s.dataDirty, s.acqDirty = true, true
 		}
 	}
 }
@@ -129,6 +130,7 @@ func (s *State) Absorb(o *State) {
 	}
 	if o.Acquisition != nil && (s.Acquisition == nil || o.Acquisition.At < s.Acquisition.At) {
 		s.Acquisition = o.Acquisition
+		s.acqDirty = true
 	}
 	s.seenDirty, s.dataDirty = true, true
 }

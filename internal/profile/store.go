@@ -35,7 +35,12 @@ type Batch struct {
 	touched  map[string]*State // those this batch read or changed
 	retired  []string          // canonical profiles merged away in this batch
 	timeline [][]any
+	acquired []string // canonical profiles whose first touch changed, as of the last Flush
 }
+
+// AcquisitionChanged returns the canonical profiles whose first-touch
+// campaign changed in the batch, once Flush has run.
+func (b *Batch) AcquisitionChanged() []string { return b.acquired }
 
 // NewBatch starts a Batch in tx, starting from what cache holds (nil:
 // nothing) and adding to it.
@@ -129,7 +134,12 @@ func (b *Batch) Flush() error {
 		gone = append(gone, []any{id})
 	}
 	b.retired = nil
+	b.acquired = b.acquired[:0]
 	for _, s := range b.touched {
+		if s.acqDirty {
+			b.acquired = append(b.acquired, s.ID)
+			s.acqDirty = false
+		}
 		switch {
 		case s.dataDirty:
 			acq := "{}"
