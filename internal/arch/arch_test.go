@@ -25,6 +25,7 @@ var layer = map[string]int{
 	"internal/sqldb":             1,
 	"internal/sqldb/sqldbtest":   2,
 	"internal/auth":              2,
+	"internal/schedule":          2,
 	"internal/event":             2,
 	"internal/identity":          3,
 	"internal/profile":           3,
