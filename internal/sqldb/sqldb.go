@@ -63,8 +63,8 @@ type DB struct {
 	stmts   sync.Map // string → *sql.Stmt prepared on the SQLite writer
 	rstmts  sync.Map // string → *sql.Stmt prepared on the SQLite readers
 	nrstmts atomic.Int64
-	gate    *gate    // SQLite: who gets the single writer next
-	name    string   // file path or URL without password, for messages
+	gate    *gate  // SQLite: who gets the single writer next
+	name    string // file path or URL without password, for messages
 }
 
 // Conn is what code that runs queries needs: a DB (reads from the read pool)
