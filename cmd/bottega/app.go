@@ -21,6 +21,7 @@ import (
 	"github.com/bottega-crm/bottega/internal/identity"
 	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/schedule"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
@@ -70,6 +71,7 @@ type app struct {
 	committer *event.Committer
 	ingester  *event.Ingester
 	processor *process.Processor
+	jobs      *schedule.Scheduler // periodic work: score refreshes, model refits
 	handler   http.Handler
 	ready     atomic.Bool
 }
@@ -83,7 +85,7 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 	if err := rules.Compile(); err != nil {
 		return nil, err
 	}
-	a := &app{db: db, cfg: cfg, log: log, auth: auth.NewStore(db, time.Now)}
+	a := &app{db: db, cfg: cfg, log: log, auth: auth.NewStore(db, time.Now), jobs: schedule.New(db, log)}
 	metrics := httpapi.NewMetrics(db)
 	// Derived data other packages keep in step with processing.
 	var exts []process.Extension
@@ -142,6 +144,8 @@ func (a *app) serve(ctx context.Context, started func(url string)) error {
 	pctx, stopProcessing := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = a.processor.Run(pctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); a.jobs.Run(pctx) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
