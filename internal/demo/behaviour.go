@@ -139,6 +139,12 @@ func (w *walker) sessionStart(t time.Time, channel string) time.Time {
 // emit adds an event at time at, if it falls within the demo's window.
 func (w *walker) emit(at time.Time, source string, m Message) {
 	m.MessageID = uuid(w.r)
+	w.emitAs(at, source, m)
+}
+
+// emitAs adds an event whose messageId is already set, drawing nothing
+// random (so the events after it stay as they were).
+func (w *walker) emitAs(at time.Time, source string, m Message) {
 	at = at.UTC().Truncate(time.Millisecond)
 	if !at.Before(w.end) || at.Before(w.g.start) {
 		return
@@ -406,6 +412,10 @@ func (w *walker) shop(at time.Time, channel string, buy bool, o opts) float64 {
 			props := w.productProps(viewed[0], v.t)
 			props["cart_id"], props["quantity"] = cart, 1
 			w.track(v, "Product Added", props)
+			if cart[0] < '8' { // half of these carts reach the checkout and are abandoned there
+				w.emitAs(v.t, v.channel, Message{MessageID: "checkout-" + cart, Type: "track", Event: "Checkout Started", UserID: w.userID(v), AnonymousID: v.anon,
+					Properties: map[string]any{"checkout_id": cart, "value": props["price"], "currency": "EUR"}, Context: w.context(v, w.currentPage(v))})
+			}
 		}
 		w.lastEnd = v.t
 		return 0
