@@ -11,9 +11,11 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/google/uuid"
 )
@@ -61,6 +63,25 @@ func (s *Scheduler) Trigger(name string) bool {
 		}
 	}
 	return ok
+}
+
+// RunNow runs the named job on this node at once and waits for it; its next
+// turn comes one interval later.
+func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.jobs, func(j Job) bool { return j.Name == name })
+	var j Job
+	if i >= 0 {
+		j = s.jobs[i]
+	}
+	s.mu.Unlock()
+	if i < 0 {
+		return fault.New(fault.NotFound, "no job named %q", name)
+	}
+	if _, err := s.claim(ctx, j, true); err != nil {
+		return err
+	}
+	return j.Run(ctx)
 }
 
 // Run runs every job until ctx is done.
