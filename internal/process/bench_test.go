@@ -3,7 +3,6 @@ package process_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,20 +50,13 @@ func BenchmarkProcess(b *testing.B) {
 			const n = 50000
 			evs := synthetic(n, 7)
 			for i := 0; i < len(evs); i += 500 {
-				body := `{"batch":[` + strings.Join(evs[i:min(i+500, len(evs))], ",") + `]}`
-				req, at, err := h.ingester.Parse("", []byte(body))
-				if err != nil || len(req.Quarantined) > 0 {
-					b.Fatal(err, req.Quarantined)
-				}
-				if _, err := h.ingester.Store(h.ctx, h.sources["web"], at, req); err != nil {
-					b.Fatal(err)
-				}
+				h.Ingest("web", evs[i:min(i+500, len(evs))]...)
 			}
 			b.ResetTimer()
 			start := time.Now()
 			total := 0
 			for {
-				k, err := h.proc.Step(h.ctx)
+				k, err := h.Proc.Step(h.ctx)
 				if err != nil {
 					b.Fatal(err)
 				}

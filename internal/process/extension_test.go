@@ -63,7 +63,7 @@ func TestExtensions(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		h := newHarness(t, db)
 		rec := &recorder{}
-		h.proc = process.New(db, process.Options{BaseCurrency: "EUR", Extensions: []process.Extension{rec}})
+		h.Proc = process.New(db, process.Options{BaseCurrency: "EUR", Extensions: []process.Extension{rec}})
 		h.send("web",
 			ev("type", q("page"), "messageId", q("e1"), "anonymousId", q("a"), "name", q("Home"), "timestamp", at(1), "context", `{"campaign":{"source":"ig","name":"spring"}}`),
 			ev("type", q("track"), "messageId", q("e2"), "userId", q("u"), "event", q("Order Completed"), "timestamp", at(2), "properties", `{"order_id":"X","total":10}`))

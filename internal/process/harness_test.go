@@ -7,89 +7,46 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bottega-crm/bottega/internal/auth"
-	"github.com/bottega-crm/bottega/internal/event"
-	"github.com/bottega-crm/bottega/internal/identity"
 	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/profile"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
 // harness ingests events through the real parser and committer and
-// processes them with the real processor.
+// processes them with the real processor (processtest.Harness, under the
+// short names these tests use).
 type harness struct {
-	t         testing.TB
-	ctx       context.Context
-	db        *sqldb.DB
-	ingester  *event.Ingester
-	committer *event.Committer
-	proc      *process.Processor
-	sources   map[string]string // channel → source id
+	*processtest.Harness
+	t   testing.TB
+	ctx context.Context
+	db  *sqldb.DB
 }
 
 func newHarness(t testing.TB, db *sqldb.DB) *harness {
 	t.Helper()
-	ctx := context.Background()
-	c := event.NewCommitter(db, event.CommitterOptions{})
-	go c.Run()
-	t.Cleanup(c.Close)
-	h := &harness{t: t, ctx: ctx, db: db, committer: c, sources: map[string]string{},
-		ingester: event.NewIngester(c, event.DefaultLimits(), time.Now),
-		proc:     process.New(db, process.Options{BaseCurrency: "EUR", PhoneRegion: "IT"}),
-	}
-	store := auth.NewStore(db, time.Now)
-	for _, ch := range []string{"web", "app", "pos", "care"} {
-		src, _, err := store.CreateSource(ctx, "src-"+ch, ch, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.sources[ch] = src.ID
-	}
-	return h
+	h := processtest.New(t, db)
+	return &harness{Harness: h, t: t, ctx: h.Ctx, db: db}
 }
 
 // send ingests events (JSON objects) from the source of the given channel
 // and processes everything pending.
 func (h *harness) send(channel string, events ...string) {
 	h.t.Helper()
-	body := `{"batch":[` + strings.Join(events, ",") + `]}`
-	req, at, err := h.ingester.Parse("", []byte(body))
-	if err != nil {
-		h.t.Fatalf("parse: %v", err)
-	}
-	if len(req.Quarantined) > 0 {
-		h.t.Fatalf("quarantined: %+v", req.Quarantined)
-	}
-	if _, err := h.ingester.Store(h.ctx, h.sources[channel], at, req); err != nil {
-		h.t.Fatalf("store: %v", err)
-	}
-	h.drain()
+	h.Send(channel, events...)
 }
 
 func (h *harness) drain() {
 	h.t.Helper()
-	for {
-		n, err := h.proc.Step(h.ctx)
-		if err != nil {
-			h.t.Fatalf("process: %v", err)
-		}
-		if n == 0 {
-			return
-		}
-	}
+	h.Drain()
 }
 
 // root returns the canonical profile holding an identifier, failing the
 // test if there is none.
 func (h *harness) root(typ, value string) string {
 	h.t.Helper()
-	rules := identity.DefaultRules("IT")
-	r, err := identity.Lookup(h.ctx, h.db, &rules, typ, value)
-	if err != nil {
-		h.t.Fatalf("lookup %s %s: %v", typ, value, err)
-	}
-	return r
+	return h.Root(typ, value)
 }
 
 func (h *harness) profile(root string) profile.Profile {

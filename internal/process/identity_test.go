@@ -233,7 +233,7 @@ func TestProcessingResumesAndIsIdempotent(t *testing.T) {
 		h := newHarness(t, db)
 		order := ev("type", q("track"), "messageId", q("m-1"), "userId", q("u"), "event", q("Order Completed"), "timestamp", at(1), "properties", `{"order_id":"A","total":12.5}`)
 		h.send("web", order)
-		h.proc = process.New(db, process.Options{BaseCurrency: "EUR"})
+		h.Proc = process.New(db, process.Options{BaseCurrency: "EUR"})
 		h.send("web", order) // replay: deduplicated at ingestion
 		h.send("web", ev("type", q("track"), "userId", q("u"), "event", q("Order Completed"), "timestamp", at(2), "properties", `{"order_id":"A","total":12.5}`))
 		s := h.stats(h.root(identity.UserID, "u"))

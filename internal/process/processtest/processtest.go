@@ -56,6 +56,14 @@ func New(t testing.TB, db *sqldb.DB, exts ...process.Extension) *Harness {
 // processes everything pending.
 func (h *Harness) Send(channel string, events ...string) {
 	h.T.Helper()
+	h.Ingest(channel, events...)
+	h.Drain()
+}
+
+// Ingest stores events (JSON objects) from the source of the given channel,
+// as one batch request, without processing them.
+func (h *Harness) Ingest(channel string, events ...string) {
+	h.T.Helper()
 	body := `{"batch":[` + strings.Join(events, ",") + `]}`
 	req, at, err := h.ingester.Parse("", []byte(body))
 	if err != nil {
@@ -67,7 +75,6 @@ func (h *Harness) Send(channel string, events ...string) {
 	if _, err := h.ingester.Store(h.Ctx, h.sources[channel], at, req); err != nil {
 		h.T.Fatalf("store: %v", err)
 	}
-	h.Drain()
 }
 
 // Drain processes every pending event.
