@@ -27,4 +27,7 @@
 //   - NPS = % promoters (9-10) − % detractors (0-6), computed from the exact
 //     counts and rounded to one decimal; CSAT = % of answers scoring 4 or 5.
 //   - Periods are UTC calendar days, both ends included, on event time.
+//   - Summaries sum daily counts (survey_daily: day, channel, store, survey
+//     type, score), added in the same transaction as the answers they count;
+//     comments are read from survey_responses a page at a time.
 package survey

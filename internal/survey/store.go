@@ -112,8 +112,41 @@ func (h *hook) Flush(process.Changes) error {
 		rows = append(rows, []any{q.seq, q.profile, a.Type, int64(a.Score), a.Comment, channel, store, q.at, a.SurveyID, a.OrderID})
 	}
 	h.queue = h.queue[:0]
-	return h.tx.Bulk(h.ctx, `INSERT INTO survey_responses (event_seq, profile_id, survey_type, score, comment, channel, store_id, responded_at, survey_id, order_id)
-		VALUES VALUES_LIST ON CONFLICT (event_seq) DO NOTHING`, rowTypes, rows, nil)
+	// Only answers recorded now count in the daily rollup, so an event seen
+	// again never counts twice.
+	type cell struct {
+		day                 int64
+		channel, store, typ string
+		score               int64
+	}
+	counts := map[cell]int64{}
+	var order []cell
+	err := h.tx.Bulk(h.ctx, `INSERT INTO survey_responses (event_seq, profile_id, survey_type, score, comment, channel, store_id, responded_at, survey_id, order_id)
+		VALUES VALUES_LIST ON CONFLICT (event_seq) DO NOTHING RETURNING survey_type, score, channel, store_id, responded_at`, rowTypes, rows, func(rs *sql.Rows) error {
+		var (
+			c  cell
+			at int64
+		)
+		if err := rs.Scan(&c.typ, &c.score, &c.channel, &c.store, &at); err != nil {
+			return err
+		}
+		c.day = day(time.UnixMilli(at)).UnixMilli()
+		if _, ok := counts[c]; !ok {
+			order = append(order, c)
+		}
+		counts[c]++
+		return nil
+	})
+	if err != nil || len(order) == 0 {
+		return err
+	}
+	daily := make([][]any, 0, len(order))
+	for _, c := range order {
+		daily = append(daily, []any{c.day, c.channel, c.store, c.typ, c.score, counts[c]})
+	}
+	return h.tx.Bulk(h.ctx, `INSERT INTO survey_daily (day, channel, store_id, survey_type, score, n) VALUES VALUES_LIST
+		ON CONFLICT (day, channel, store_id, survey_type, score) DO UPDATE SET n = survey_daily.n + excluded.n`,
+		[]sqldb.Type{sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int}, daily, nil)
 }
 
 // Breakdowns a report can be split by.
@@ -166,11 +199,12 @@ type Scores struct {
 	CSAT CSATScores `json:"csat"`
 }
 
-func (s *Scores) add(typ string, score int) {
+// addN counts n answers of one type and score.
+func (s *Scores) addN(typ string, score, n int) {
 	if typ == NPS {
-		s.NPS.Add(score)
+		s.NPS.addN(score, n)
 	} else if score >= 1 && score <= 5 {
-		s.CSAT.Add(score)
+		s.CSAT.addN(score, n)
 	}
 }
 
@@ -203,8 +237,16 @@ func Summarise(ctx context.Context, c sqldb.Conn, p Period, by string) (NPSRepor
 	}
 	start, end := p.bounds()
 	r := NPSReport{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly), By: by}
-	rows, err := c.Query(ctx, `SELECT survey_type, score, channel, store_id, responded_at FROM survey_responses
-		WHERE responded_at >= ? AND responded_at < ?`, start, end)
+	// The daily rollup, summed by day and by the breakdown's column.
+	col, group := "''", ""
+	switch by {
+	case ByChannel:
+		col, group = "channel", ", channel"
+	case ByStore:
+		col, group = "store_id", ", store_id"
+	}
+	rows, err := c.Query(ctx, `SELECT day, `+col+`, survey_type, score, SUM(n) FROM survey_daily
+		WHERE day >= ? AND day < ? GROUP BY day, survey_type, score`+group, start, end)
 	if err != nil {
 		return r, sqldb.Classify(err)
 	}
@@ -223,23 +265,21 @@ func Summarise(ctx context.Context, c sqldb.Conn, p Period, by string) (NPSRepor
 	}
 	for rows.Next() {
 		var (
-			typ, channel, store string
-			score               int
-			at                  int64
+			typ, k   string
+			score, n int
+			at       int64
 		)
-		if err := rows.Scan(&typ, &score, &channel, &store, &at); err != nil {
+		if err := rows.Scan(&at, &k, &typ, &score, &n); err != nil {
 			return r, sqldb.Classify(err)
 		}
 		month := time.UnixMilli(at).UTC().Format("2006-01")
-		r.add(typ, score)
-		get(months, month).add(typ, score)
+		r.addN(typ, score, n)
+		get(months, month).addN(typ, score, n)
 		switch by {
-		case ByChannel:
-			get(groups, channel).add(typ, score)
-		case ByStore:
-			get(groups, store).add(typ, score)
+		case ByChannel, ByStore:
+			get(groups, k).addN(typ, score, n)
 		case ByMonth:
-			get(groups, month).add(typ, score)
+			get(groups, month).addN(typ, score, n)
 		}
 	}
 	if err := rows.Err(); err != nil {

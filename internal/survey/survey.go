@@ -143,15 +143,17 @@ type NPSScores struct {
 }
 
 // Add counts one answer.
-func (s *NPSScores) Add(score int) {
-	s.Responses++
+func (s *NPSScores) Add(score int) { s.addN(score, 1) }
+
+func (s *NPSScores) addN(score, n int) {
+	s.Responses += n
 	switch Band(score) {
 	case "promoter":
-		s.Promoters++
+		s.Promoters += n
 	case "passive":
-		s.Passives++
+		s.Passives += n
 	default:
-		s.Detractors++
+		s.Detractors += n
 	}
 }
 
@@ -177,11 +179,13 @@ type CSATScores struct {
 }
 
 // Add counts one answer.
-func (s *CSATScores) Add(score int) {
-	s.Responses++
-	s.Scores[score-1]++
+func (s *CSATScores) Add(score int) { s.addN(score, 1) }
+
+func (s *CSATScores) addN(score, n int) {
+	s.Responses += n
+	s.Scores[score-1] += n
 	if score >= 4 {
-		s.Satisfied++
+		s.Satisfied += n
 	}
 }
 

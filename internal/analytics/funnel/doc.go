@@ -23,19 +23,28 @@
 // Definitions (periods are UTC calendar days, both ends included, event
 // time):
 //   - Checkout conversion = checkouts started in the period whose order was
-//     completed (the order named by its order_id; without one, any order of
-//     the same customer in the following 24 hours) ÷ checkouts started.
-//   - A product-viewing session is a run of one customer's product views
-//     less than 30 minutes apart; it converts when the customer completes an
-//     order between its first view and 30 minutes after its last. Sessions
-//     count in the period they start in; their channel is their first view's.
+//     completed (the order named by its order_id, in either order of
+//     arrival; without one, any order of the same customer in the following
+//     24 hours) ÷ checkouts started. A repeated checkout counts once, on the
+//     day of the first one processed.
+//   - Product-viewing sessions are cut as views are processed, per canonical
+//     profile: a view more than 30 minutes after the profile's previous view
+//     starts a new session (funnel_sessions keeps each profile's open one).
+//     A session converts when the profile completes an order placed between
+//     its first view and 30 minutes after its last, processed while the
+//     session is open (or before its views). Sessions count in the period
+//     they start in; their channel is their first view's.
 //   - Cross-sell (upsell) order share = completed, uncancelled orders placed
 //     in the period with at least one cross-sold (upsold) line ÷ those
 //     orders; revenue share = Σ price × quantity of those lines ÷ Σ price ×
 //     quantity of all lines, over orders in the shop's base currency.
 //
-// Guarantees: every event is recorded in the processing transaction, once
-// (keyed by event sequence, checkout or order id), attributed to the raw
-// profile it was applied to; queries join profiles.canonical_id, so merges and
-// unmerges need no rewrite.
+// Guarantees: conversion and attachment are decided in the processing
+// transaction, exactly once, and kept as daily counts by (day, channel,
+// store, currency) in funnel_daily; reports sum those counts, so their cost
+// follows the days of the period, not its events. A cancellation or a later
+// Order Completed moves the order's counts. Attribution is as processed: a
+// merge carries the merged profile's open session and pending checkouts
+// without order_id to the survivor but does not re-attribute past sessions
+// or checkouts, and an unmerge (Rebuild) leaves the counts as they are.
 package funnel

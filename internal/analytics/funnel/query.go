@@ -105,97 +105,56 @@ type ConversionReport struct {
 	Groups []ConversionSlice `json:"groups,omitempty"`
 }
 
-// session gap and how long after a checkout its customer's order counts.
+// sessionGap cuts sessions and is how long after a session's last view its
+// customer's order counts; checkoutLink is how long after a checkout
+// without an order id its customer's order counts.
 const (
 	sessionGap   = 30 * time.Minute
 	checkoutLink = 24 * time.Hour
 )
 
 // Conversions measures the conversion of the checkouts and sessions started
-// in a period, split by a breakdown ("" for none).
+// in a period, split by a breakdown ("" for none), from the daily counts.
 func Conversions(ctx context.Context, c sqldb.Conn, p Period, by string) (ConversionReport, error) {
 	r := ConversionReport{By: by}
 	if err := CheckBy(by); err != nil {
 		return r, err
 	}
 	start, end := p.bounds()
-	groups := map[string]*Conversion{}
-	group := func(k string) *Conversion {
-		g := groups[k]
-		if g == nil {
-			g = &Conversion{}
-			groups[k] = g
-		}
-		return g
-	}
-	rows, err := c.Query(ctx, `SELECT fc.channel, fc.store_id, fc.started_at,
-		CASE WHEN EXISTS (SELECT 1 FROM orders o WHERE o.order_id = fc.order_id AND o.completed = 1) THEN 1
-		WHEN fc.order_id = '' AND EXISTS (SELECT 1 FROM profiles pc JOIN profiles po ON po.canonical_id = pc.canonical_id JOIN orders o ON o.profile_id = po.id
-			WHERE pc.id = fc.profile_id AND o.completed = 1 AND o.placed_at >= fc.started_at AND o.placed_at <= fc.started_at + ?) THEN 1
-		ELSE 0 END
-		FROM funnel_checkouts fc WHERE fc.started_at >= ? AND fc.started_at < ?`, checkoutLink.Milliseconds(), start, end)
-	if err != nil {
-		return r, sqldb.Classify(err)
-	}
-	for rows.Next() {
-		var (
-			channel, store string
-			at, converted  int64
-		)
-		if err := rows.Scan(&channel, &store, &at, &converted); err != nil {
-			rows.Close()
-			return r, sqldb.Classify(err)
-		}
-		r.Checkouts++
-		r.CheckoutsConverted += converted
-		if by != "" {
-			g := group(key(by, channel, store, at))
-			g.Checkouts++
-			g.CheckoutsConverted += converted
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return r, sqldb.Classify(err)
-	}
-	// Sessions: views from a day before the period, so that a session
-	// running into the period is not taken to start in it.
-	gap := sessionGap.Milliseconds()
-	rows, err = c.Query(ctx, `WITH v AS (
-			SELECT p.canonical_id AS cid, fv.channel, fv.viewed_at,
-				CASE WHEN fv.viewed_at - LAG(fv.viewed_at) OVER (PARTITION BY p.canonical_id ORDER BY fv.viewed_at, fv.event_seq) < ? THEN 0 ELSE 1 END AS first,
-				fv.event_seq
-			FROM funnel_views fv JOIN profiles p ON p.id = fv.profile_id
-			WHERE fv.viewed_at >= ? AND fv.viewed_at < ?
-		), s AS (
-			SELECT cid, channel, viewed_at, first,
-				SUM(first) OVER (PARTITION BY cid ORDER BY viewed_at, event_seq ROWS UNBOUNDED PRECEDING) AS n
-			FROM v
-		), g AS (
-			SELECT cid, MIN(viewed_at) AS start_at, MAX(viewed_at) AS end_at, MAX(CASE WHEN first = 1 THEN channel END) AS channel
-			FROM s GROUP BY cid, n
-		)
-		SELECT g.channel, g.start_at, CASE WHEN EXISTS (SELECT 1 FROM profiles po JOIN orders o ON o.profile_id = po.id
-			WHERE po.canonical_id = g.cid AND o.completed = 1 AND o.placed_at >= g.start_at AND o.placed_at <= g.end_at + ?) THEN 1 ELSE 0 END
-		FROM g WHERE g.start_at >= ?`, gap, start-24*3600*1000, end, gap, start)
+	rows, err := c.Query(ctx, `SELECT day, channel, store_id, SUM(checkouts), SUM(checkouts_converted), SUM(sessions), SUM(sessions_converted)
+		FROM funnel_daily WHERE day >= ? AND day < ? AND currency = '' GROUP BY day, channel, store_id`, start, end)
 	if err != nil {
 		return r, sqldb.Classify(err)
 	}
 	defer rows.Close()
+	groups := map[string]*Conversion{}
 	for rows.Next() {
 		var (
-			channel       string
-			at, converted int64
+			channel, store string
+			at             int64
+			n              Conversion
 		)
-		if err := rows.Scan(&channel, &at, &converted); err != nil {
+		if err := rows.Scan(&at, &channel, &store, &n.Checkouts, &n.CheckoutsConverted, &n.Sessions, &n.SessionsConverted); err != nil {
 			return r, sqldb.Classify(err)
 		}
-		r.Sessions++
-		r.SessionsConverted += converted
+		if n.Checkouts == 0 && n.Sessions == 0 {
+			continue
+		}
+		add := func(g *Conversion) {
+			g.Checkouts += n.Checkouts
+			g.CheckoutsConverted += n.CheckoutsConverted
+			g.Sessions += n.Sessions
+			g.SessionsConverted += n.SessionsConverted
+		}
+		add(&r.Conversion)
 		if by != "" {
-			g := group(key(by, channel, "", at))
-			g.Sessions++
-			g.SessionsConverted += converted
+			k := key(by, channel, store, at)
+			g := groups[k]
+			if g == nil {
+				g = &Conversion{}
+				groups[k] = g
+			}
+			add(g)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -261,9 +220,9 @@ func Attachment(ctx context.Context, c sqldb.Conn, p Period, by, currency string
 		return r, err
 	}
 	start, end := p.bounds()
-	rows, err := c.Query(ctx, `SELECT o.channel, o.store_id, o.placed_at, o.currency, f.lines_minor, f.cross_minor, f.upsell_minor, f.cross_lines, f.upsell_lines
-		FROM orders o JOIN funnel_orders f ON f.order_id = o.order_id
-		WHERE o.placed_at >= ? AND o.placed_at < ? AND o.completed = 1 AND o.cancelled_at IS NULL`, start, end)
+	rows, err := c.Query(ctx, `SELECT day, channel, store_id, currency, SUM(orders), SUM(cross_orders), SUM(upsell_orders), SUM(attach_orders),
+		SUM(lines_minor), SUM(cross_minor), SUM(upsell_minor)
+		FROM funnel_daily WHERE day >= ? AND day < ? AND currency <> '' GROUP BY day, channel, store_id, currency`, start, end)
 	if err != nil {
 		return r, sqldb.Classify(err)
 	}
@@ -271,23 +230,20 @@ func Attachment(ctx context.Context, c sqldb.Conn, p Period, by, currency string
 	groups := map[string]*Attach{}
 	for rows.Next() {
 		var (
-			channel, store, cur            string
-			at, all, cross, upsell, nc, nu int64
+			channel, store, cur                   string
+			at, n, nc, nu, na, all, cross, upsell int64
 		)
-		if err := rows.Scan(&channel, &store, &at, &cur, &all, &cross, &upsell, &nc, &nu); err != nil {
+		if err := rows.Scan(&at, &channel, &store, &cur, &n, &nc, &nu, &na, &all, &cross, &upsell); err != nil {
 			return r, sqldb.Classify(err)
 		}
+		if n == 0 {
+			continue
+		}
 		add := func(a *Attach) {
-			a.Orders++
-			if nc > 0 {
-				a.CrossSellOrders++
-			}
-			if nu > 0 {
-				a.UpsellOrders++
-			}
-			if nc > 0 || nu > 0 {
-				a.AttachOrders++
-			}
+			a.Orders += n
+			a.CrossSellOrders += nc
+			a.UpsellOrders += nu
+			a.AttachOrders += na
 			if cur == currency {
 				a.Revenue.Minor += all
 				a.CrossSellRevenue.Minor += cross

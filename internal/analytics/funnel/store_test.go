@@ -53,8 +53,9 @@ func attach(a funnel.Attach) string {
 // Conversion and upselling through the real processing path, on both
 // engines: checkouts linked by order id or by customer, repeated checkouts
 // counted once, sessions cut at 30-minute gaps, lines marked on the order or
-// on an earlier Product Added, cancelled orders left out, a merge turning a
-// session into a converted one, and the breakdowns.
+// on an earlier Product Added, cancelled orders left out, conversion decided
+// when events are processed (a merge does not re-attribute a past session but
+// carries the open one), either order of arrival, and the breakdowns.
 func TestFunnel(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		h := pt.New(t, db, funnel.NewRecorder("EUR"))
@@ -113,7 +114,9 @@ func TestFunnel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := conv(r.Conversion), "checkouts 3/4 75% sessions 3/4 75%"; got != want {
+		// Conversion is decided when events are processed: the merge does
+		// not credit anon-F's session with uF's earlier order.
+		if got, want := conv(r.Conversion), "checkouts 3/4 75% sessions 2/4 50%"; got != want {
 			t.Fatalf("after the merge: %s, want %s", got, want)
 		}
 		r, err = funnel.Conversions(h.Ctx, db, march, funnel.ByChannel)
@@ -121,7 +124,7 @@ func TestFunnel(t *testing.T) {
 			t.Fatal(err)
 		}
 		if len(r.Groups) != 2 || r.Groups[0].Key != "app" || conv(r.Groups[0].Conversion) != "checkouts 1/1 100% sessions 1/1 100%" ||
-			r.Groups[1].Key != "web" || conv(r.Groups[1].Conversion) != "checkouts 2/3 66.7% sessions 2/3 66.7%" {
+			r.Groups[1].Key != "web" || conv(r.Groups[1].Conversion) != "checkouts 2/3 66.7% sessions 1/3 33.3%" {
 			t.Fatalf("by channel %+v", r.Groups)
 		}
 
@@ -148,6 +151,59 @@ func TestFunnel(t *testing.T) {
 		}
 		if _, err := funnel.Conversions(h.Ctx, db, march, "campaign"); err == nil {
 			t.Fatal("an unknown breakdown is accepted")
+		}
+
+		// The merge carried anon-F's open session to uF: an order of uF
+		// processed now, placed 20 minutes after the view, converts it.
+		h.Send("web", track("f4", "Order Completed", "userId=uF", "2025-03-06", 620, `{"order_id":"W7","total":5,"products":[{"product_id":"P8","price":5}]}`))
+		// An order processed before its checkout converts it all the same.
+		h.Send("app", track("g1", "Order Completed", "userId=uG", "2025-04-02", 600, `{"order_id":"A8","total":5,"products":[{"product_id":"P9","price":5}]}`))
+		h.Send("app", track("g2", "Checkout Started", "userId=uG", "2025-04-02", 590, `{"order_id":"A8"}`))
+		// A checkout without order id waits for its customer's order in a
+		// later batch; A9, 25 hours after uI's, comes too late.
+		h.Send("web", track("h1", "Checkout Started", "userId=uH", "2025-04-03", 600, `{}`),
+			track("i1", "Checkout Started", "userId=uI", "2025-04-03", 600, `{}`))
+		h.Send("web", track("h2", "Order Completed", "userId=uH", "2025-04-03", 720, `{"order_id":"W10","total":5,"products":[{"product_id":"P9","price":5}]}`),
+			track("i2", "Order Completed", "userId=uI", "2025-04-04", 660, `{"order_id":"A9","total":5,"products":[{"product_id":"P9","price":5}]}`))
+		if errs := h.Errors(); len(errs) != 0 {
+			t.Fatalf("errors %v", errs)
+		}
+		r, err = funnel.Conversions(h.Ctx, db, march, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := conv(r.Conversion), "checkouts 3/4 75% sessions 3/4 75%"; got != want {
+			t.Fatalf("after uF's second order: %s, want %s", got, want)
+		}
+		r, err = funnel.Conversions(h.Ctx, db, period(t, "2025-04-01", "2025-04-30"), funnel.ByMonth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// z1 (W9 never completed), g2, h1 and i1.
+		if got, want := conv(r.Conversion), "checkouts 2/4 50% sessions 0/0 -%"; got != want || len(r.Groups) != 1 || r.Groups[0].Key != "2025-04" {
+			t.Fatalf("april: %s %+v, want %s", got, r.Groups, want)
+		}
+		// W7 joins March's orders: 5 orders, revenue 225.00.
+		a, err = funnel.Attachment(h.Ctx, db, march, "", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := attach(a.Attach), "orders 5 cross 1 20% upsell 1 20% attach 2 40% revenue 225.00 cross 20.00 8.9% upsell 20.00 8.9% attach 17.8%"; got != want {
+			t.Fatalf("attach with W7\n%s, want\n%s", got, want)
+		}
+		// Another currency counts as an order but not in EUR revenue.
+		a, err = funnel.Attachment(h.Ctx, db, march, "", "USD")
+		if err != nil || a.Orders != 5 || a.Revenue.Minor != 0 || a.AttachRevenuePct != nil {
+			t.Fatalf("in USD: %+v %v", a, err)
+		}
+		// W6 sent again, its line now marked: the order's counts move.
+		h.Send("web", track("f5", "Order Completed", "userId=uF", "2025-03-06", 610, `{"order_id":"W6","total":10,"products":[{"product_id":"P8","price":10,"recommended":true}]}`))
+		a, err = funnel.Attachment(h.Ctx, db, march, "", "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := attach(a.Attach), "orders 5 cross 2 40% upsell 1 20% attach 3 60% revenue 225.00 cross 30.00 13.3% upsell 20.00 8.9% attach 22.2%"; got != want {
+			t.Fatalf("attach with W6 marked\n%s, want\n%s", got, want)
 		}
 	})
 }
