@@ -18,6 +18,8 @@
 //	bottega-bench process                     processing throughput
 //	bottega-bench lag                         event-to-profile lag under a constant 5,000 events/s
 //	bottega-bench lookup                      profile lookup by e-mail among 1,000,000 profiles
+//	bottega-bench kpi                         one-year KPI overview among 1,000,000 customers, 10,000,000 orders
+//	bottega-bench predict                     prediction refit (BG/NBD + Gamma-Gamma) for 1,000,000 customers
 //	bottega-bench markdown FILE.json…         the results table of docs/benchmarks.md
 //
 // Each prints a table and, with --json FILE, writes its results as JSON.
@@ -60,6 +62,8 @@ Usage:
   bottega-bench process [--engine …] [--events 200000] [--json FILE]
   bottega-bench lag     [--engine …] [--rate 5000] [--duration 30s] [--json FILE]
   bottega-bench lookup  [--engine …] [--profiles 1000000] [--duration 20s] [--json FILE]
+  bottega-bench kpi     [--engine …] [--customers 1000000] [--orders 10000000] [--runs 50] [--json FILE]
+  bottega-bench predict [--engine …] [--customers 1000000] [--json FILE]
   bottega-bench markdown FILE.json…
 
 Run it from the bottega checkout (it builds ./cmd/bottega) or pass --bottega PATH.
@@ -82,6 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLag(ctx, rest, stdout, stderr)
 	case "lookup":
 		return runLookup(ctx, rest, stdout, stderr)
+	case "kpi":
+		return runKPI(ctx, rest, stdout, stderr)
+	case "predict":
+		return runPredict(ctx, rest, stdout, stderr)
 	case "markdown":
 		return runMarkdown(rest, stdout, stderr)
 	case "baseline-server":

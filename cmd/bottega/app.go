@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/funnel"
+	"github.com/bottega-crm/bottega/internal/analytics/kpi"
+	"github.com/bottega-crm/bottega/internal/analytics/predict"
 	"github.com/bottega-crm/bottega/internal/auth"
 	"github.com/bottega-crm/bottega/internal/config"
 	"github.com/bottega-crm/bottega/internal/event"
@@ -23,6 +26,8 @@ import (
 	"github.com/bottega-crm/bottega/internal/process"
 	"github.com/bottega-crm/bottega/internal/schedule"
 	"github.com/bottega-crm/bottega/internal/sqldb"
+	"github.com/bottega-crm/bottega/internal/survey"
+	"github.com/bottega-crm/bottega/internal/ticket"
 )
 
 // ServeCmd runs the server.
@@ -89,6 +94,15 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 	metrics := httpapi.NewMetrics(db)
 	// Derived data other packages keep in step with processing.
 	var exts []process.Extension
+	exts = append(exts, survey.NewRecorder(), ticket.NewRecorder(), funnel.NewRecorder(cfg.Currency))
+	// KPI rollups: built from the orders on the first start, or when the churn window changed.
+	kpiOpts := kpi.Options{BaseCurrency: cfg.Currency, ChurnWindow: cfg.ChurnWindow}
+	if rebuilt, err := kpi.Prepare(context.Background(), db, kpiOpts); err != nil {
+		return nil, fmt.Errorf("KPI rollups: %w", err)
+	} else if rebuilt {
+		log.Info("kpi: rollups built", "churn_window_days", kpiOpts.ChurnWindow)
+	}
+	exts = append(exts, kpi.NewExtension(kpiOpts))
 	a.processor = process.New(db, process.Options{
 		BatchSize: cfg.BatchSize, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
 		Logger: log, Observe: metrics.ObserveBatch, Extensions: exts,
@@ -103,12 +117,21 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 		Notify: a.processor.Wake,
 	})
 	a.ingester = event.NewIngester(a.committer, event.DefaultLimits(), time.Now)
+	if !(cfg.PredictionMargin >= 0 && cfg.PredictionMargin <= 1) || !(cfg.PredictionDiscountRate >= 0 && cfg.PredictionDiscountRate < 1) {
+		return nil, fmt.Errorf("prediction margin %g must be in (0, 1] and discount rate %g in [0, 1)", cfg.PredictionMargin, cfg.PredictionDiscountRate)
+	}
+	preds := predict.NewService(db, predict.Config{BaseCurrency: cfg.Currency, Margin: cfg.PredictionMargin, DiscountRate: cfg.PredictionDiscountRate}, time.Now)
+	a.jobs.Add(schedule.Job{Name: "predictions", Every: 24 * time.Hour, Run: preds.Refit})
 	a.handler = httpapi.NewHandler(httpapi.Deps{
 		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), APIKeys: auth.NewAPIKeyCache(a.auth, 2*time.Second),
 		Ingester: a.ingester,
 		Metrics:  metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
 		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout, Extensions: exts,
+		Predictions: preds,
 	})
+	if err := a.addSegmentJobs(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

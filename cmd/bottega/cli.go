@@ -30,6 +30,7 @@ type CLI struct {
 	Source SourceCmd `cmd:"" help:"Manage event sources and their write keys."`
 	Apikey APIKeyCmd `cmd:"" name:"apikey" help:"Manage API keys for the JSON API."`
 	Import ImportCmd `cmd:"" help:"Import order or customer history from CSV."`
+	Report ReportCmd `cmd:"" help:"Print the KPI overview of a period on the terminal."`
 }
 
 // openDB opens and migrates the database.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/auth"
@@ -129,6 +130,19 @@ func (c *DemoCmd) Run(env *Env) error {
 				return stopServing(nil)
 			}
 			return stopServing(err)
+		}
+		if err := seedDemoCosts(ctx, db, strings.ToUpper(c.Currency), m.End); err != nil {
+			return stopServing(err)
+		}
+		// Scores and models now rather than at their next periodic turn, so
+		// the demo shows them at once.
+		for _, job := range []string{"rfm", "personas", "predictions"} {
+			if err := a.jobs.RunNow(ctx, job); err != nil {
+				if ctx.Err() != nil {
+					return stopServing(nil)
+				}
+				fmt.Fprintf(out, "%s: %v\n", job, err)
+			}
 		}
 		now := time.Now().UTC().Truncate(time.Second)
 		m.LoadedAt = &now

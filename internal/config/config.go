@@ -23,9 +23,14 @@ type Server struct {
 	IngestTimeout   time.Duration `help:"How long an ingestion request waits for its commit before answering 503." default:"10s"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for requests in flight." default:"20s"`
 	BatchSize       int           `help:"Most events the processor applies per transaction (fewer while clients wait for the SQLite writer)." default:"20000"`
+	ChurnWindow     int           `help:"Days without an order after which a customer counts as lost (churn and retention KPIs); changing it rebuilds the KPI rollups at start." default:"180"`
 	PprofAddr       string        `help:"If set, serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060. Never expose it." placeholder:"ADDR"`
 	LogLevel        string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
 	LogFormat       string        `help:"Log format." enum:"text,json" default:"text"`
+
+	// Predicted customer lifetime value (docs/predictions.md).
+	PredictionMargin       float64 `help:"Share of order value that is profit, for the predicted 12-month CLV (1: CLV in revenue)." default:"1"`
+	PredictionDiscountRate float64 `help:"Yearly discount rate of the predicted 12-month CLV, e.g. 0.1 for 10%." default:"0.1"`
 }
 
 // EnvName returns the environment variable that sets a flag.

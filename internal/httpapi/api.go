@@ -12,6 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/persona"
+	"github.com/bottega-crm/bottega/internal/analytics/predict"
+	"github.com/bottega-crm/bottega/internal/analytics/rfm"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/identity"
@@ -92,6 +95,10 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 		Summary: "Event sources"}), s.sources)
 	huma.Register(api, reg(huma.Operation{OperationID: "list-quarantine", Method: http.MethodGet, Path: "/api/v1/quarantine", Tags: []string{"pipeline"},
 		Summary: "The most recent quarantined events with their reasons"}), s.quarantine)
+	s.registerSegments(api, reg)
+	s.registerNPS(api, reg)
+	s.registerKPIs(api, reg)
+	s.registerPredictions(api, reg)
 	return api
 }
 
@@ -130,6 +137,12 @@ type ProfileView struct {
 	Identities     []identity.Identity `json:"identities"`
 	Stats          order.Stats         `json:"stats"`
 	MergedProfiles []string            `json:"merged_profiles" doc:"Profiles merged into this one"`
+
+	// Computed traits.
+	RFM     *rfm.CustomerScore      `json:"rfm" doc:"RFM scores and segment of the last hourly run (null: no completed order then)"`
+	Persona *persona.ProfilePersona `json:"persona" doc:"Buyer persona of the last daily run (null: none)"`
+
+	Predictions predict.View `json:"predictions" doc:"BG/NBD and Gamma-Gamma predictions of the current model, or why there are none"`
 }
 
 type profileOutput struct {
@@ -159,6 +172,15 @@ func (s *server) view(ctx context.Context, root string) (*profileOutput, error) 
 		}
 	}
 	slices.Sort(v.MergedProfiles)
+	if v.RFM, err = rfm.Get(ctx, s.DB, root, s.BaseCurrency); err != nil {
+		return nil, s.fail(err)
+	}
+	if v.Persona, err = persona.Get(ctx, s.DB, root); err != nil {
+		return nil, s.fail(err)
+	}
+	if v.Predictions, err = predict.ForProfile(ctx, s.DB, root); err != nil {
+		return nil, s.fail(err)
+	}
 	return &profileOutput{ContentLocation: "/api/v1/profiles/" + root, Body: v}, nil
 }
 

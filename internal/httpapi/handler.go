@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/predict"
 	"github.com/bottega-crm/bottega/internal/auth"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
@@ -37,6 +38,9 @@ type Deps struct {
 	IngestTimeout time.Duration
 	// Extensions keep derived data that an unmerge must rebuild.
 	Extensions []process.Extension
+	// Predictions fits the prediction models (nil: one with default margin,
+	// discount rate and minimums).
+	Predictions *predict.Service
 }
 
 // NewHandler returns bottega's HTTP handler.

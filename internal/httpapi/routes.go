@@ -67,6 +67,16 @@ var routes = []Route{
 	{"PUT", "/api/v1/identity/rules", APIKey, SettingsWrite, ""},
 	{"GET", "/api/v1/sources", APIKey, SourcesRead, ""},
 	{"GET", "/api/v1/quarantine", APIKey, PipelineRead, ""},
+	{"GET", "/api/v1/kpis", APIKey, AnalyticsRead, ""},
+	{"GET", "/api/v1/cohorts", APIKey, AnalyticsRead, ""},
+	{"GET", "/api/v1/costs", APIKey, AnalyticsRead, ""},
+	{"POST", "/api/v1/costs", APIKey, AnalyticsWrite, ""},
+	{"GET", "/api/v1/rfm", APIKey, AnalyticsRead, ""},
+	{"GET", "/api/v1/personas", APIKey, AnalyticsRead, ""},
+	{"GET", "/api/v1/nps", APIKey, AnalyticsRead, ""},
+	{"POST", "/api/v1/predictions/fit", APIKey, AnalyticsWrite, ""},
+	{"GET", "/api/v1/predictions/model", APIKey, AnalyticsRead, ""},
+	{"GET", "/api/v1/predictions/holdout", APIKey, AnalyticsRead, ""},
 }
 
 // Routes returns the route table, for documentation and tests.
