@@ -32,6 +32,7 @@ var layer = map[string]int{
 	"internal/order":             3,
 	"internal/process":           4,
 	"internal/analytics/clv":     1,
+	"internal/analytics/days":    1,
 	"internal/analytics/kpi":     6,
 	"internal/analytics/rfm":     5,
 	"internal/analytics/persona": 6,

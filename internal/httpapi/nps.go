@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/survey"
 	"github.com/danielgtaylor/huma/v2"
@@ -53,7 +54,7 @@ func (s *server) getNPS(ctx context.Context, in *npsInput) (*npsOutput, error) {
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	p, err := survey.NewPeriod(from, to)
+	p, err := days.New(from, to)
 	if err != nil {
 		return nil, s.fail(err)
 	}

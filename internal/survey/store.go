@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/process"
@@ -130,7 +131,7 @@ func (h *hook) Flush(process.Changes) error {
 		if err := rs.Scan(&c.typ, &c.score, &c.channel, &c.store, &at); err != nil {
 			return err
 		}
-		c.day = day(time.UnixMilli(at)).UnixMilli()
+		c.day = days.Start(time.UnixMilli(at)).UnixMilli()
 		if _, ok := counts[c]; !ok {
 			order = append(order, c)
 		}
@@ -167,30 +168,6 @@ func CheckBy(by string) error {
 		return nil
 	}
 	return fault.New(fault.Invalid, "by must be channel, store or month, not %q", by)
-}
-
-// Period is a span of UTC calendar days, both ends included.
-type Period struct {
-	From, To time.Time // midnight UTC
-}
-
-// NewPeriod checks a period.
-func NewPeriod(from, to time.Time) (Period, error) {
-	from, to = day(from), day(to)
-	if to.Before(from) {
-		return Period{}, fault.New(fault.Invalid, "to (%s) is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
-	}
-	return Period{From: from, To: to}, nil
-}
-
-func day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// bounds returns [start, end) in Unix milliseconds.
-func (p Period) bounds() (int64, int64) {
-	return p.From.UnixMilli(), p.To.AddDate(0, 0, 1).UnixMilli()
 }
 
 // Scores are the NPS and CSAT figures of a set of answers.
@@ -231,11 +208,11 @@ type NPSReport struct {
 
 // Summarise reports on the answers of a period, split by a breakdown ("" for
 // none).
-func Summarise(ctx context.Context, c sqldb.Conn, p Period, by string) (NPSReport, error) {
+func Summarise(ctx context.Context, c sqldb.Conn, p days.Period, by string) (NPSReport, error) {
 	if err := CheckBy(by); err != nil {
 		return NPSReport{}, err
 	}
-	start, end := p.bounds()
+	start, end := p.Bounds()
 	r := NPSReport{From: p.From.Format(time.DateOnly), To: p.To.Format(time.DateOnly), By: by}
 	// The daily rollup, summed by day and by the breakdown's column.
 	col, group := "''", ""
@@ -324,12 +301,12 @@ const MaxComments = 200
 
 // ListComments returns the comments of a period, newest first, at most limit
 // (1-200), before a cursor from a previous page ("" for the first).
-func ListComments(ctx context.Context, c sqldb.Conn, p Period, limit int, before string) (Comments, error) {
+func ListComments(ctx context.Context, c sqldb.Conn, p days.Period, limit int, before string) (Comments, error) {
 	out := Comments{Comments: []ResponseComment{}}
 	if limit < 1 || limit > MaxComments {
 		return out, fault.New(fault.Invalid, "the comments limit must be 1-%d, not %d", MaxComments, limit)
 	}
-	start, end := p.bounds()
+	start, end := p.Bounds()
 	// The cursor is responded_at.event_seq of the last comment shown.
 	at, seq := end, int64(0)
 	if before != "" {

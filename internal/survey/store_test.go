@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/identity"
 	pt "github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
@@ -29,10 +30,10 @@ func order(id, who, day, orderID, extra string) string {
 		"properties", `{"order_id":"`+orderID+`","total":20`+extra+`}`)
 }
 
-func period(t *testing.T, from, to string) survey.Period {
+func period(t *testing.T, from, to string) days.Period {
 	f, _ := time.Parse(time.DateOnly, from)
 	e, _ := time.Parse(time.DateOnly, to)
-	p, err := survey.NewPeriod(f, e)
+	p, err := days.New(f, e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/process"
@@ -142,25 +143,6 @@ func CheckBy(by string) error {
 	return fault.New(fault.Invalid, "care figures can be split by channel or month, not %q", by)
 }
 
-// Period is a span of UTC calendar days, both ends included.
-type Period struct {
-	From, To time.Time // midnight UTC
-}
-
-// NewPeriod checks a period.
-func NewPeriod(from, to time.Time) (Period, error) {
-	from, to = day(from), day(to)
-	if to.Before(from) {
-		return Period{}, fault.New(fault.Invalid, "to (%s) is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
-	}
-	return Period{From: from, To: to}, nil
-}
-
-func day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // CareSlice is the figures of one channel or month.
 type CareSlice struct {
 	Key string `json:"key" doc:"Care channel (whatsapp, email, phone…) or month (YYYY-MM)"`
@@ -176,13 +158,14 @@ type CareReport struct {
 
 // Summarise measures the tickets created in a period, split by a breakdown
 // ("" for none).
-func Summarise(ctx context.Context, c sqldb.Conn, p Period, by string) (CareReport, error) {
+func Summarise(ctx context.Context, c sqldb.Conn, p days.Period, by string) (CareReport, error) {
 	r := CareReport{By: by}
 	if err := CheckBy(by); err != nil {
 		return r, err
 	}
+	lo, hi := p.Bounds()
 	rows, err := c.Query(ctx, `SELECT channel, created_at, first_response_at, resolved_at FROM care_tickets
-		WHERE created_at >= ? AND created_at < ?`, p.From.UnixMilli(), p.To.AddDate(0, 0, 1).UnixMilli())
+		WHERE created_at >= ? AND created_at < ?`, lo, hi)
 	if err != nil {
 		return r, sqldb.Classify(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	pt "github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/sqldb/sqldbtest"
@@ -22,10 +23,10 @@ func ev(id, name, ticketID, day string, minutes float64, props string) string {
 		"timestamp", pt.At(day, 600+minutes), "properties", p)
 }
 
-func period(t *testing.T, from, to string) ticket.Period {
+func period(t *testing.T, from, to string) days.Period {
 	f, _ := time.Parse(time.DateOnly, from)
 	e, _ := time.Parse(time.DateOnly, to)
-	p, err := ticket.NewPeriod(f, e)
+	p, err := days.New(f, e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/sqldb"
@@ -30,27 +31,6 @@ func CheckBy(by string) error {
 	}
 	return fault.New(fault.Invalid, "funnel figures can be split by channel, store or month, not %q", by)
 }
-
-// Period is a span of UTC calendar days, both ends included.
-type Period struct {
-	From, To time.Time // midnight UTC
-}
-
-// NewPeriod checks a period.
-func NewPeriod(from, to time.Time) (Period, error) {
-	from, to = day(from), day(to)
-	if to.Before(from) {
-		return Period{}, fault.New(fault.Invalid, "to (%s) is before from (%s)", to.Format(time.DateOnly), from.Format(time.DateOnly))
-	}
-	return Period{From: from, To: to}, nil
-}
-
-func day(t time.Time) time.Time {
-	y, m, d := t.UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-func (p Period) bounds() (int64, int64) { return p.From.UnixMilli(), p.To.AddDate(0, 0, 1).UnixMilli() }
 
 func key(by, channel, store string, at int64) string {
 	switch by {
@@ -115,12 +95,12 @@ const (
 
 // Conversions measures the conversion of the checkouts and sessions started
 // in a period, split by a breakdown ("" for none), from the daily counts.
-func Conversions(ctx context.Context, c sqldb.Conn, p Period, by string) (ConversionReport, error) {
+func Conversions(ctx context.Context, c sqldb.Conn, p days.Period, by string) (ConversionReport, error) {
 	r := ConversionReport{By: by}
 	if err := CheckBy(by); err != nil {
 		return r, err
 	}
-	start, end := p.bounds()
+	start, end := p.Bounds()
 	rows, err := c.Query(ctx, `SELECT day, channel, store_id, SUM(checkouts), SUM(checkouts_converted), SUM(sessions), SUM(sessions_converted)
 		FROM funnel_daily WHERE day >= ? AND day < ? AND currency = '' GROUP BY day, channel, store_id`, start, end)
 	if err != nil {
@@ -214,12 +194,12 @@ type AttachReport struct {
 // Attachment measures upselling and cross-selling on the orders placed in a
 // period, split by a breakdown ("" for none); revenue counts orders in
 // currency.
-func Attachment(ctx context.Context, c sqldb.Conn, p Period, by, currency string) (AttachReport, error) {
+func Attachment(ctx context.Context, c sqldb.Conn, p days.Period, by, currency string) (AttachReport, error) {
 	r := AttachReport{By: by}
 	if err := CheckBy(by); err != nil {
 		return r, err
 	}
-	start, end := p.bounds()
+	start, end := p.Bounds()
 	rows, err := c.Query(ctx, `SELECT day, channel, store_id, currency, SUM(orders), SUM(cross_orders), SUM(upsell_orders), SUM(attach_orders),
 		SUM(lines_minor), SUM(cross_minor), SUM(upsell_minor)
 		FROM funnel_daily WHERE day >= ? AND day < ? AND currency <> '' GROUP BY day, channel, store_id, currency`, start, end)

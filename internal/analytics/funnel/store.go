@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/identity"
@@ -210,7 +211,7 @@ func (f *flush) doneWithin(root string, from, to int64) bool {
 	return false
 }
 
-func dayOf(ms int64) int64 { return day(time.UnixMilli(ms)).UnixMilli() }
+func dayOf(ms int64) int64 { return days.Start(time.UnixMilli(ms)).UnixMilli() }
 
 func (h *hook) Flush(c process.Changes) error {
 	if err := h.tx.Bulk(h.ctx, `INSERT INTO funnel_adds (event_seq, profile_id, product, kind, added_at) VALUES VALUES_LIST ON CONFLICT (event_seq) DO NOTHING`,

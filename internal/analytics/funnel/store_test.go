@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/analytics/funnel"
 	pt "github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
@@ -23,10 +24,10 @@ func track(id, name, who, day string, minutes float64, props string) string {
 	return pt.Ev(kv...)
 }
 
-func period(t *testing.T, from, to string) funnel.Period {
+func period(t *testing.T, from, to string) days.Period {
 	f, _ := time.Parse(time.DateOnly, from)
 	e, _ := time.Parse(time.DateOnly, to)
-	p, err := funnel.NewPeriod(f, e)
+	p, err := days.New(f, e)
 	if err != nil {
 		t.Fatal(err)
 	}

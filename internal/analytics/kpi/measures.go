@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/bottega-crm/bottega/internal/analytics/funnel"
+	"github.com/bottega-crm/bottega/internal/analytics/days"
 	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/survey"
@@ -72,7 +73,7 @@ func readMeasures(ctx context.Context, db *sqldb.DB, p period, by, currency stri
 		}
 		return m
 	}
-	nps, err := survey.Summarise(ctx, db, survey.Period{From: from, To: to}, byOr(s.nps))
+	nps, err := survey.Summarise(ctx, db, days.Period{From: from, To: to}, byOr(s.nps))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,7 +81,7 @@ func readMeasures(ctx context.Context, db *sqldb.DB, p period, by, currency stri
 	for _, g := range nps.Groups {
 		merge(&get(g.Key).scores, g.Scores)
 	}
-	care, err := ticket.Summarise(ctx, db, ticket.Period{From: from, To: to}, byOr(s.care))
+	care, err := ticket.Summarise(ctx, db, days.Period{From: from, To: to}, byOr(s.care))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -88,7 +89,7 @@ func readMeasures(ctx context.Context, db *sqldb.DB, p period, by, currency stri
 	for _, g := range care.Groups {
 		get(g.Key).care = g.Times
 	}
-	fp := funnel.Period{From: from, To: to}
+	fp := days.Period{From: from, To: to}
 	conv, err := funnel.Conversions(ctx, db, fp, byOr(s.funnel))
 	if err != nil {
 		return nil, nil, err
