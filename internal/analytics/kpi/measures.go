@@ -4,8 +4,8 @@ import (
 	"context"
 	"math"
 
-	"github.com/bottega-crm/bottega/internal/analytics/funnel"
 	"github.com/bottega-crm/bottega/internal/analytics/days"
+	"github.com/bottega-crm/bottega/internal/analytics/funnel"
 	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/survey"
