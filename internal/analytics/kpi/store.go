@@ -1,6 +1,7 @@
 package kpi
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -238,9 +239,9 @@ func (b *builder) facts(campaign string, orders []orderFacts) facts {
 		}
 		slices.SortFunc(o.refunds, func(a, b refund) int {
 			if a.at != b.at {
-				return cmpInt(a.at, b.at)
+				return cmp.Compare(a.at, b.at)
 			}
-			return cmpInt(a.seq, b.seq)
+			return cmp.Compare(a.seq, b.seq)
 		})
 		refunded := int64(0)
 		for _, x := range o.refunds {
@@ -357,16 +358,6 @@ func campaignOf(acquisition string) string {
 	return t.Name
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // apply adds the delta to the rollup tables, then deletes rows it brought
 // to zero.
 func (d *delta) apply(ctx context.Context, tx *sqldb.Tx) error { return d.write(ctx, tx, true) }
@@ -413,7 +404,7 @@ func (d *delta) write(ctx context.Context, tx *sqldb.Tx, add bool) error {
 			return int(a.k.dim) - int(b.k.dim)
 		}
 		if a.k.day != b.k.day {
-			return cmpInt(int64(a.k.day), int64(b.k.day))
+			return cmp.Compare(a.k.day, b.k.day)
 		}
 		return strings.Compare(a.k.key, b.k.key)
 	})
@@ -448,11 +439,11 @@ func (d *delta) write(ctx context.Context, tx *sqldb.Tx, add bool) error {
 		case x.dim != y.dim:
 			return int(x.dim) - int(y.dim)
 		case x.day != y.day:
-			return cmpInt(int64(x.day), int64(y.day))
+			return cmp.Compare(x.day, y.day)
 		case x.key != y.key:
 			return int(rank[x.key]) - int(rank[y.key])
 		case x.prevMonth != y.prevMonth:
-			return cmpInt(int64(x.prevMonth), int64(y.prevMonth))
+			return cmp.Compare(x.prevMonth, y.prevMonth)
 		}
 		return int(x.second) - int(y.second)
 	})
@@ -482,9 +473,9 @@ func (d *delta) write(ctx context.Context, tx *sqldb.Tx, add bool) error {
 		case x.dim != y.dim:
 			return int(x.dim) - int(y.dim)
 		case x.prevDay != y.prevDay:
-			return cmpInt(int64(x.prevDay), int64(y.prevDay))
+			return cmp.Compare(x.prevDay, y.prevDay)
 		case x.day != y.day:
-			return cmpInt(int64(x.day), int64(y.day))
+			return cmp.Compare(x.day, y.day)
 		case x.key != y.key:
 			return int(rank[x.key]) - int(rank[y.key])
 		}
@@ -512,9 +503,9 @@ func (d *delta) write(ctx context.Context, tx *sqldb.Tx, add bool) error {
 	d.cohorts = nil
 	slices.SortFunc(cohorts, func(a, b cohortRow) int {
 		if a.k.cohort != b.k.cohort {
-			return cmpInt(int64(a.k.cohort), int64(b.k.cohort))
+			return cmp.Compare(a.k.cohort, b.k.cohort)
 		}
-		return cmpInt(int64(a.k.k), int64(b.k.k))
+		return cmp.Compare(a.k.k, b.k.k)
 	})
 	return writeRows(ctx, tx, len(cohorts), `INSERT INTO kpi_cohorts (cohort, k, customers, revenue_minor) VALUES VALUES_LIST`+conflict(`
 			ON CONFLICT (cohort, k) DO UPDATE SET customers = kpi_cohorts.customers + excluded.customers,
