@@ -1,111 +1,36 @@
 package clv_test
 
 import (
-	"bufio"
-	"encoding/csv"
 	"math"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/analytics/clv"
+	"github.com/bottega-crm/bottega/internal/analytics/clv/cdnowtest"
 )
 
-// summaryRow is a row of cdnow_customers_summary_with_transactions.csv.
-type summaryRow struct {
-	id          int
-	x           int
-	tx, t, zbar float64
-}
-
-func readSummary(t testing.TB, name string) []summaryRow {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []summaryRow
-	for _, r := range recs[1:] {
-		for i := range r {
-			r[i] = strings.TrimSpace(r[i])
-		}
-		var s summaryRow
-		s.id, _ = strconv.Atoi(r[0])
-		s.x, _ = strconv.Atoi(r[1])
-		s.tx, _ = strconv.ParseFloat(r[2], 64)
-		s.t, _ = strconv.ParseFloat(r[3], 64)
-		if len(r) > 4 {
-			s.zbar, _ = strconv.ParseFloat(r[4], 64)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
-func customersOf(rows []summaryRow) []clv.Customer {
+func customersOf(rows []cdnowtest.Summary) []clv.Customer {
 	cs := make([]clv.Customer, len(rows))
 	for i, r := range rows {
-		cs[i] = clv.Customer{X: r.x, Tx: r.tx, T: r.t}
-		if r.x > 0 && r.zbar > 0 {
-			cs[i].Mean, cs[i].MeanN = r.zbar, r.x
+		cs[i] = clv.Customer{X: r.X, Tx: r.Tx, T: r.T}
+		if r.X > 0 && r.Zbar > 0 {
+			cs[i].Mean, cs[i].MeanN = r.Zbar, r.X
 		}
 	}
 	return cs
-}
-
-// sampleTx is a transaction of CDNOW_sample.txt.
-type sampleTx struct {
-	id    int
-	day   int64
-	value float64
 }
 
 func day(y int, m time.Month, d int) int64 {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
-func readSample(t testing.TB) []sampleTx {
-	t.Helper()
-	f, err := os.Open("testdata/CDNOW_sample.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []sampleTx
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) != 5 {
-			t.Fatalf("bad line %q", sc.Text())
-		}
-		id, _ := strconv.Atoi(fs[1])
-		d, err := time.Parse("20060102", fs[2])
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := strconv.ParseFloat(fs[4], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, sampleTx{id: id, day: d.Unix() / 86400, value: v})
-	}
-	return out
-}
-
 // histories summarises the sample as of 1997-09-30 with a holdout window to
 // 1998-06-30, in the given unit; the result is indexed by sample id − 1.
-func histories(t testing.TB, txs []sampleTx, unit clv.Unit) []clv.History {
+func histories(t testing.TB, txs []cdnowtest.Transaction, unit clv.Unit) []clv.History {
 	t.Helper()
 	by := map[int][]clv.Purchase{}
 	for _, x := range txs {
-		by[x.id] = append(by[x.id], clv.Purchase{Day: x.day, Value: x.value, HasValue: true})
+		by[x.ID] = append(by[x.ID], clv.Purchase{Day: x.Day, Value: x.Value, HasValue: true})
 	}
 	out := make([]clv.History, len(by))
 	for id, ps := range by {
@@ -130,7 +55,7 @@ func round(v float64, places int) float64 {
 // decimals; the files' rounding moves α and b in the fourth decimal (checked
 // below too).
 func TestCDNOWReproducesThePapers(t *testing.T) {
-	hs := histories(t, readSample(t), clv.Week)
+	hs := histories(t, cdnowtest.Sample(t), clv.Week)
 	exact := make([]clv.Customer, len(hs))
 	for i, h := range hs {
 		exact[i] = h.Customer
@@ -170,7 +95,7 @@ func TestCDNOWReproducesThePapers(t *testing.T) {
 	// Fitted on the rounded summary file, the parameters stay within the
 	// rounding's reach (the shared README's independent check found r
 	// 0.2426, α 4.4135, a 0.7929, b 2.4258, LL −9582.426 there).
-	rounded, rll, err := clv.FitBGNBD(clv.GroupCustomers(customersOf(readSummary(t, "cdnow_customers_summary.csv"))))
+	rounded, rll, err := clv.FitBGNBD(clv.GroupCustomers(customersOf(cdnowtest.Summaries(t, cdnowtest.SummaryFile))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +103,7 @@ func TestCDNOWReproducesThePapers(t *testing.T) {
 		t.Errorf("fit on the rounded file: %+v LL %.4f", rounded, rll)
 	}
 
-	money := readSummary(t, "cdnow_customers_summary_with_transactions.csv")
+	money := cdnowtest.Summaries(t, cdnowtest.SummaryValuesFile)
 	vgroups := clv.GroupValues(exact)
 	n := 0.0
 	for _, v := range vgroups {
@@ -203,8 +128,8 @@ func TestCDNOWReproducesThePapers(t *testing.T) {
 	pub := clv.GammaGamma{P: 6.25, Q: 3.74, Gamma: 15.44}
 	for i, want := range []float64{24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17} {
 		r := money[i]
-		if e := pub.ExpectedValue(r.x, r.zbar); math.Abs(e-want) > 0.1 {
-			t.Errorf("customer %d: E[Z] = %.3f, want %.2f", r.id, e, want)
+		if e := pub.ExpectedValue(r.X, r.Zbar); math.Abs(e-want) > 0.1 {
+			t.Errorf("customer %d: E[Z] = %.3f, want %.2f", r.ID, e, want)
 		}
 	}
 	// The same with x = 0 by hand: γp/(q−1) = 15.44·6.25/2.74.
@@ -238,17 +163,17 @@ func TestCDNOWReproducesThePapers(t *testing.T) {
 // Summarising CDNOW_sample.txt (same-day purchases merged, weeks, calibration
 // end 1997-09-30) gives exactly the published summary files.
 func TestSummaryFromTransactions(t *testing.T) {
-	hs := histories(t, readSample(t), clv.Week)
-	rows := readSummary(t, "cdnow_customers_summary_with_transactions.csv")
-	plain := readSummary(t, "cdnow_customers_summary.csv")
+	hs := histories(t, cdnowtest.Sample(t), clv.Week)
+	rows := cdnowtest.Summaries(t, cdnowtest.SummaryValuesFile)
+	plain := cdnowtest.Summaries(t, cdnowtest.SummaryFile)
 	if len(hs) != len(rows) {
 		t.Fatalf("%d customers, want %d", len(hs), len(rows))
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 0.005+1e-9 }
 	for i, r := range rows {
 		h, p := hs[i], plain[i]
-		if h.X != r.x || h.X != p.x || !near(h.Tx, r.tx) || !near(h.Tx, p.tx) || !near(h.T, r.t) || !near(h.T, p.t) || !near(h.Mean, r.zbar) {
-			t.Errorf("customer %d: got x %d t_x %.4f T %.4f z̄ %.4f; file x %d t_x %.2f T %.2f z̄ %.2f", r.id, h.X, h.Tx, h.T, h.Mean, r.x, r.tx, r.t, r.zbar)
+		if h.X != r.X || h.X != p.X || !near(h.Tx, r.Tx) || !near(h.Tx, p.Tx) || !near(h.T, r.T) || !near(h.T, p.T) || !near(h.Mean, r.Zbar) {
+			t.Errorf("customer %d: got x %d t_x %.4f T %.4f z̄ %.4f; file x %d t_x %.2f T %.2f z̄ %.2f", r.ID, h.X, h.Tx, h.T, h.Mean, r.X, r.Tx, r.T, r.Zbar)
 		}
 	}
 	// Customer 1 by hand: 1997-01-01, 01-18, 08-02 (and 12-12 after the
@@ -261,7 +186,7 @@ func TestSummaryFromTransactions(t *testing.T) {
 // Holdout: fitted on the 39-week calibration window, BG/NBD predicts the
 // purchases of the following 39 weeks per customer and in aggregate.
 func TestCDNOWHoldout(t *testing.T) {
-	txs := readSample(t)
+	txs := cdnowtest.Sample(t)
 	hs := histories(t, txs, clv.Week)
 	cs := make([]clv.Customer, len(hs))
 	for i, h := range hs {
@@ -276,8 +201,8 @@ func TestCDNOWHoldout(t *testing.T) {
 	// day) pairs from 1997-10-01 to 1998-06-30.
 	seen := map[[2]int64]bool{}
 	for _, x := range txs {
-		if x.day > day(1997, 9, 30) && x.day <= day(1998, 6, 30) {
-			seen[[2]int64{int64(x.id), x.day}] = true
+		if x.Day > day(1997, 9, 30) && x.Day <= day(1998, 6, 30) {
+			seen[[2]int64{int64(x.ID), x.Day}] = true
 		}
 	}
 	if rep.Actual != float64(len(seen)) || rep.Customers != 2357 {
@@ -319,7 +244,7 @@ func TestCDNOWHoldout(t *testing.T) {
 // weeks, r, a, b and the predictions are the same and α is seven times as
 // large.
 func TestUnitInvariance(t *testing.T) {
-	txs := readSample(t)
+	txs := cdnowtest.Sample(t)
 	var wk, dy []clv.Customer
 	for _, h := range histories(t, txs, clv.Week) {
 		wk = append(wk, h.Customer)

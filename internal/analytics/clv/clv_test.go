@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/bottega-crm/bottega/internal/analytics/clv"
+	"github.com/bottega-crm/bottega/internal/analytics/clv/cdnowtest"
 )
 
 // The analytic gradients agree with central differences of the
 // log-likelihoods.
 func TestGradientsMatchNumericalDerivatives(t *testing.T) {
-	hs := histories(t, readSample(t), clv.Week)
+	hs := histories(t, cdnowtest.Sample(t), clv.Week)
 	cs := make([]clv.Customer, len(hs))
 	for i, h := range hs {
 		cs[i] = h.Customer
@@ -203,7 +204,7 @@ func TestFitRecoversSimulatedProcess(t *testing.T) {
 }
 
 func BenchmarkFitCDNOW(b *testing.B) {
-	hs := histories(b, readSample(b), clv.Week)
+	hs := histories(b, cdnowtest.Sample(b), clv.Week)
 	cs := make([]clv.Customer, len(hs))
 	for i, h := range hs {
 		cs[i] = h.Customer

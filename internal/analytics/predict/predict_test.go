@@ -1,18 +1,15 @@
 package predict_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/analytics/clv"
+	"github.com/bottega-crm/bottega/internal/analytics/clv/cdnowtest"
 	"github.com/bottega-crm/bottega/internal/analytics/predict"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/identity"
@@ -29,58 +26,13 @@ var (
 // cdnowCustomers is how many CDNOW sample customers the fixture ingests.
 const cdnowCustomers = 300
 
-type tx struct {
-	id    int
-	date  string // YYYY-MM-DD
-	value string
-}
-
-// readSample reads the CDNOW sample transactions of the first n customers.
-func readSample(t testing.TB, n int) []tx {
-	t.Helper()
-	f, err := os.Open("../clv/testdata/CDNOW_sample.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []tx
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		id, _ := strconv.Atoi(fs[1])
-		if id > n {
-			continue
+// sample returns the CDNOW sample transactions of the first n customers.
+func sample(t testing.TB, n int) []cdnowtest.Transaction {
+	var out []cdnowtest.Transaction
+	for _, x := range cdnowtest.Sample(t) {
+		if x.ID <= n {
+			out = append(out, x)
 		}
-		d := fs[2]
-		out = append(out, tx{id: id, date: d[:4] + "-" + d[4:6] + "-" + d[6:], value: fs[4]})
-	}
-	return out
-}
-
-type summaryRow struct {
-	x          int
-	tx, t, zbr float64
-}
-
-func readSummary(t testing.TB) []summaryRow {
-	t.Helper()
-	f, err := os.Open("../clv/testdata/cdnow_customers_summary_with_transactions.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []summaryRow
-	for _, r := range recs[1:] {
-		var s summaryRow
-		s.x, _ = strconv.Atoi(r[1])
-		s.tx, _ = strconv.ParseFloat(r[2], 64)
-		s.t, _ = strconv.ParseFloat(r[3], 64)
-		s.zbr, _ = strconv.ParseFloat(r[4], 64)
-		out = append(out, s)
 	}
 	return out
 }
@@ -96,8 +48,8 @@ func order(user, id, date, total, currency string) string {
 func ingestFixture(t *testing.T, h *processtest.Harness) {
 	t.Helper()
 	var batch []string
-	for i, x := range readSample(t, cdnowCustomers) {
-		batch = append(batch, order(fmt.Sprintf("cd-%d", x.id), fmt.Sprintf("cd-%d", i), x.date, x.value, "EUR"))
+	for i, x := range sample(t, cdnowCustomers) {
+		batch = append(batch, order(fmt.Sprintf("cd-%d", x.ID), fmt.Sprintf("cd-%d", i), x.Date, x.Amount, "EUR"))
 		if len(batch) == 200 {
 			h.Send("web", batch...)
 			batch = batch[:0]
@@ -191,10 +143,10 @@ func TestFitThroughProcessing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		summary := readSummary(t)
+		summary := cdnowtest.Summaries(t, cdnowtest.SummaryValuesFile)
 		repeat := 0
 		for _, s := range summary[:cdnowCustomers] {
-			if s.x > 0 {
+			if s.X > 0 {
 				repeat++
 			}
 		}
@@ -242,9 +194,9 @@ func TestFitThroughProcessing(t *testing.T) {
 			}
 		}
 		for i, s := range summary[:cdnowCustomers] {
-			c := clv.Customer{X: s.x, Tx: s.tx, T: s.t}
-			if s.x > 0 {
-				c.Mean, c.MeanN = s.zbr, s.x
+			c := clv.Customer{X: s.X, Tx: s.Tx, T: s.T}
+			if s.X > 0 {
+				c.Mean, c.MeanN = s.Zbar, s.X
 			}
 			check(fmt.Sprintf("cd-%d", i+1), c)
 		}
@@ -336,9 +288,9 @@ func TestHoldout(t *testing.T) {
 	// Purchase days from 1997-10-01 to 1998-06-30, counted from the file,
 	// plus the mixed customer's order of 1997-10-02.
 	days := map[string]bool{}
-	for _, x := range readSample(t, cdnowCustomers) {
-		if x.date > "1997-09-30" {
-			days[fmt.Sprint(x.id, x.date)] = true
+	for _, x := range sample(t, cdnowCustomers) {
+		if x.Date > "1997-09-30" {
+			days[fmt.Sprint(x.ID, x.Date)] = true
 		}
 	}
 	if r.Report.Actual != float64(len(days)+1) || r.Report.Customers != cdnowCustomers+2 || r.Report.Length != 39 {
