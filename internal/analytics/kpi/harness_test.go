@@ -5,25 +5,20 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bottega-crm/bottega/internal/analytics/kpi"
-	"github.com/bottega-crm/bottega/internal/auth"
-	"github.com/bottega-crm/bottega/internal/event"
-	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 )
 
 // harness ingests events through the real parser and committer and applies
 // them with the real processor running the KPI extension.
 type harness struct {
-	t        testing.TB
-	ctx      context.Context
-	db       *sqldb.DB
-	ext      *kpi.Extension
-	ingester *event.Ingester
-	proc     *process.Processor
-	sources  map[string]string
+	*processtest.Harness
+	t   testing.TB
+	ctx context.Context
+	db  *sqldb.DB
+	ext *kpi.Extension
 }
 
 func newHarness(t testing.TB, db *sqldb.DB, opts kpi.Options) *harness {
@@ -32,41 +27,13 @@ func newHarness(t testing.TB, db *sqldb.DB, opts kpi.Options) *harness {
 	if _, err := kpi.Prepare(ctx, db, opts); err != nil {
 		t.Fatal(err)
 	}
-	c := event.NewCommitter(db, event.CommitterOptions{})
-	go c.Run()
-	t.Cleanup(c.Close)
-	h := &harness{t: t, ctx: ctx, db: db, ext: kpi.NewExtension(opts), sources: map[string]string{},
-		ingester: event.NewIngester(c, event.DefaultLimits(), time.Now)}
-	h.proc = process.New(db, process.Options{BaseCurrency: "EUR", PhoneRegion: "IT", Extensions: []process.Extension{h.ext}})
-	store := auth.NewStore(db, time.Now)
-	for _, ch := range []string{"web", "app", "pos"} {
-		src, _, err := store.CreateSource(ctx, "src-"+ch, ch, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.sources[ch] = src.ID
-	}
-	return h
+	ext := kpi.NewExtension(opts)
+	return &harness{Harness: processtest.New(t, db, ext), t: t, ctx: ctx, db: db, ext: ext}
 }
 
 func (h *harness) send(channel string, events ...string) {
 	h.t.Helper()
-	req, at, err := h.ingester.Parse("", []byte(`{"batch":[`+strings.Join(events, ",")+`]}`))
-	if err != nil || len(req.Quarantined) > 0 {
-		h.t.Fatalf("parse: %v %+v", err, req.Quarantined)
-	}
-	if _, err := h.ingester.Store(h.ctx, h.sources[channel], at, req); err != nil {
-		h.t.Fatalf("store: %v", err)
-	}
-	for {
-		n, err := h.proc.Step(h.ctx)
-		if err != nil {
-			h.t.Fatalf("process: %v", err)
-		}
-		if n == 0 {
-			return
-		}
-	}
+	h.Send(channel, events...)
 }
 
 var msg int

@@ -8,44 +8,11 @@ import (
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/analytics/persona"
-	"github.com/bottega-crm/bottega/internal/auth"
-	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/identity"
-	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/sqldb/sqldbtest"
 )
-
-func send(t *testing.T, db *sqldb.DB, events ...string) {
-	t.Helper()
-	ctx := context.Background()
-	c := event.NewCommitter(db, event.CommitterOptions{})
-	go c.Run()
-	defer c.Close()
-	store := auth.NewStore(db, time.Now)
-	src, _, err := store.CreateSource(ctx, fmt.Sprintf("src-%d", time.Now().UnixNano()), "web", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := event.NewIngester(c, event.DefaultLimits(), time.Now)
-	req, at, err := in.Parse("", []byte(`{"batch":[`+strings.Join(events, ",")+`]}`))
-	if err != nil || len(req.Quarantined) > 0 {
-		t.Fatalf("parse: %v %+v", err, req.Quarantined)
-	}
-	if _, err := in.Store(ctx, src.ID, at, req); err != nil {
-		t.Fatal(err)
-	}
-	p := process.New(db, process.Options{BaseCurrency: "EUR", PhoneRegion: "IT"})
-	for {
-		n, err := p.Step(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
 
 func root(t *testing.T, db *sqldb.DB, user string) string {
 	t.Helper()
@@ -83,7 +50,7 @@ func TestRefresh(t *testing.T) {
 				orderEvent(fmt.Sprint("a", i), fmt.Sprintf("A%d-2", i), "2025-05-01", "app", "",
 					`[{"product_id":"novel2","category":"Books","price":20,"quantity":1}]`))
 		}
-		send(t, db, evs...)
+		processtest.New(t, db).Send("web", evs...)
 		// NPS: s1 answered 3 then 10 (the latest counts), s2 10, s3 never;
 		// bargain hunters 2; readers 7. An answer of a CSAT survey is no NPS.
 		seq := int64(1_000_000)

@@ -8,46 +8,11 @@ import (
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/analytics/rfm"
-	"github.com/bottega-crm/bottega/internal/auth"
-	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/identity"
-	"github.com/bottega-crm/bottega/internal/process"
+	"github.com/bottega-crm/bottega/internal/process/processtest"
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/sqldb/sqldbtest"
 )
-
-// send ingests Segment calls through the real parser and committer and
-// processes them with the real processor.
-func send(t *testing.T, db *sqldb.DB, events ...string) {
-	t.Helper()
-	ctx := context.Background()
-	c := event.NewCommitter(db, event.CommitterOptions{})
-	go c.Run()
-	defer c.Close()
-	store := auth.NewStore(db, time.Now)
-	src, _, err := store.CreateSource(ctx, fmt.Sprintf("src-%d", time.Now().UnixNano()), "web", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := event.NewIngester(c, event.DefaultLimits(), time.Now)
-	req, at, err := in.Parse("", []byte(`{"batch":[`+strings.Join(events, ",")+`]}`))
-	if err != nil || len(req.Quarantined) > 0 {
-		t.Fatalf("parse: %v %+v", err, req.Quarantined)
-	}
-	if _, err := in.Store(ctx, src.ID, at, req); err != nil {
-		t.Fatal(err)
-	}
-	p := process.New(db, process.Options{BaseCurrency: "EUR", PhoneRegion: "IT"})
-	for {
-		n, err := p.Step(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
 
 func root(t *testing.T, db *sqldb.DB, typ, value string) string {
 	t.Helper()
@@ -66,7 +31,8 @@ func order(who, id, at, total string) string {
 // The fixture: five customers (one of them two profiles merged), a refund,
 // a cancellation, orders on several days.
 func fixture(t *testing.T, db *sqldb.DB) map[string]string {
-	send(t, db,
+	h := processtest.New(t, db)
+	h.Send("web",
 		order(`"userId":"c1"`, "W1", "2025-06-29", "100"),
 		order(`"userId":"c1"`, "W2", "2025-06-01", "50"),
 		order(`"userId":"c2"`, "W3", "2025-05-01", "200"),
@@ -84,7 +50,7 @@ func fixture(t *testing.T, db *sqldb.DB) map[string]string {
 	}
 	ids["anon"] = root(t, db, "anonymous_id", "anon-9")
 	// c4 signs in on the anonymous device: the two profiles merge.
-	send(t, db, `{"type":"track","userId":"c4","anonymousId":"anon-9","event":"Signed In","timestamp":"2025-06-16T10:00:00Z"}`)
+	h.Send("web", `{"type":"track","userId":"c4","anonymousId":"anon-9","event":"Signed In","timestamp":"2025-06-16T10:00:00Z"}`)
 	if r := root(t, db, "anonymous_id", "anon-9"); r != root(t, db, "user_id", "c4") {
 		t.Fatal("the fixture's profiles did not merge")
 	}
