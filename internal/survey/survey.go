@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/bottega-crm/bottega/internal/auth"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -35,9 +36,6 @@ type Answer struct {
 	SurveyID string
 	OrderID  string
 }
-
-// channels a survey may rate.
-var channels = map[string]bool{"web": true, "app": true, "pos": true, "email": true, "ads": true, "care": true}
 
 // Read reads an answer from a Survey Responded event's properties. ok is
 // false for survey types this package does not keep; err says why an answer
@@ -69,7 +67,8 @@ func Read(p event.Object) (a Answer, ok bool, err error) {
 	a.Score = int(score)
 	a.Comment, _ = p.String("comment")
 	a.Comment = clip(strings.TrimSpace(a.Comment), maxComment)
-	if c, _ := p.String("channel"); channels[strings.ToLower(c)] {
+	// The channel rated: any channel a customer meets (an import is none).
+	if c, _ := p.String("channel"); auth.ValidChannel(strings.ToLower(c)) && strings.ToLower(c) != "import" {
 		a.Channel = strings.ToLower(c)
 	}
 	a.StoreID, _ = p.String("store_id")
