@@ -38,21 +38,9 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			*clients = 64
 		}
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := ingestFigure(ctx, h, engine, *mode, *clients, *perBatch, *people, *alsoPaused)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return ingestFigure(ctx, h, engine, *mode, *clients, *perBatch, *people, *alsoPaused)
+	})
 }
 
 func ingestFigure(ctx context.Context, h *harness, engine, mode string, clients, perBatch, people int, alsoPaused bool) (*Result, error) {

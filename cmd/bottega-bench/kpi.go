@@ -32,21 +32,9 @@ func runKPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, &o, args, stderr); err != nil {
 		return err
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := kpiFigure(ctx, h, engine, *customers, *orders, *runs, *baselineRuns, *cpuProfile)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return kpiFigure(ctx, h, engine, *customers, *orders, *runs, *baselineRuns, *cpuProfile)
+	})
 }
 
 // The benchmark's shop: three years of orders ending on kpiEnd.

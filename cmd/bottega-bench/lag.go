@@ -29,21 +29,9 @@ func runLag(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "--rate and --batch must be positive")
 		return exitCode(2)
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := lagFigure(ctx, h, engine, *rate, *perReq, *people)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return lagFigure(ctx, h, engine, *rate, *perReq, *people)
+	})
 }
 
 func lagFigure(ctx context.Context, h *harness, engine string, rate, perReq, people int) (*Result, error) {

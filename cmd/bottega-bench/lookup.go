@@ -28,21 +28,9 @@ func runLookup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, &o, args, stderr); err != nil {
 		return err
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := lookupFigure(ctx, h, engine, *profiles, *clients)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return lookupFigure(ctx, h, engine, *profiles, *clients)
+	})
 }
 
 // lookupSQL is the query bottega's lookup runs to find the profile

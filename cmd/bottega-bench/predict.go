@@ -26,21 +26,9 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, &o, args, stderr); err != nil {
 		return err
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := predictFigure(ctx, h, engine, *customers)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return predictFigure(ctx, h, engine, *customers)
+	})
 }
 
 // The benchmark's shop: customers acquired in the first quarter of 2024,

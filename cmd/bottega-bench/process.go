@@ -29,21 +29,9 @@ func runProcess(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *people <= 0 {
 		*people = max(*n/10, 1)
 	}
-	h, err := newHarness(ctx, o, stderr)
-	if err != nil {
-		return err
-	}
-	defer h.close()
-	var results []*Result
-	for _, engine := range o.engines {
-		r, err := processFigure(ctx, h, engine, *n, *batchSize, *people)
-		if err != nil {
-			return fmt.Errorf("%s: %w", engine, err)
-		}
-		r.print(stdout)
-		results = append(results, r)
-	}
-	return finish(results, o)
+	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
+		return processFigure(ctx, h, engine, *n, *batchSize, *people)
+	})
 }
 
 // leaseHolder is the name the benchmark holds bottega's processing lease

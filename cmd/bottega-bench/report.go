@@ -313,6 +313,26 @@ func (r *Result) sanitize() {
 	}
 }
 
+// eachEngine runs a command's figure on every engine asked for, printing
+// each result as it comes, then saves them all (finish).
+func eachEngine(ctx context.Context, o options, stdout, stderr io.Writer, figure func(h *harness, engine string) (*Result, error)) error {
+	h, err := newHarness(ctx, o, stderr)
+	if err != nil {
+		return err
+	}
+	defer h.close()
+	var results []*Result
+	for _, engine := range o.engines {
+		r, err := figure(h, engine)
+		if err != nil {
+			return fmt.Errorf("%s: %w", engine, err)
+		}
+		r.print(stdout)
+		results = append(results, r)
+	}
+	return finish(results, o)
+}
+
 // finish saves a command's results; a failed check makes the command fail
 // after everything is written.
 func finish(results []*Result, o options) error {
