@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/bottega-crm/bottega/internal/auth"
+
 // Credential is what a route asks of its caller.
 type Credential int
 
@@ -22,22 +24,20 @@ type Route struct {
 	eventType  string     // for ingestion routes: the Segment call type ("" for batch)
 }
 
-// Permission names what a route lets its caller do. Roles and API key scopes
-// are sets of permissions.
-type Permission string
+// Permission is what a route asks of an API key or a staff member; the
+// permission table lives in auth.
+type Permission = auth.Permission
 
-// The permissions.
+// The permissions routes use.
 const (
-	PipelineRead   Permission = "pipeline:read"   // counters, lag, quarantine
-	CustomersRead  Permission = "customers:read"  // profiles, timelines, orders (contact details masked without CustomersPII)
-	CustomersPII   Permission = "customers:pii"   // contact details (e-mail, phone) unmasked
-	CustomersWrite Permission = "customers:write" // undo merges
-	AnalyticsRead  Permission = "analytics:read"  // KPIs, NPS, cohorts, RFM, personas, predictions
-	AnalyticsWrite Permission = "analytics:write" // costs, model fits
-	SourcesRead    Permission = "sources:read"
-	SourcesWrite   Permission = "sources:write"
-	SettingsRead   Permission = "settings:read" // identity rules
-	SettingsWrite  Permission = "settings:write"
+	PipelineRead   = auth.PipelineRead
+	CustomersRead  = auth.CustomersRead
+	CustomersWrite = auth.CustomersWrite
+	AnalyticsRead  = auth.AnalyticsRead
+	AnalyticsWrite = auth.AnalyticsWrite
+	SourcesRead    = auth.SourcesRead
+	SettingsRead   = auth.SettingsRead
+	SettingsWrite  = auth.SettingsWrite
 )
 
 // routes is every route bottega serves. A test checks that the API router
