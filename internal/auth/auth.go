@@ -39,14 +39,23 @@ type Source struct {
 // Disabled reports whether the source refuses events.
 func (s Source) Disabled() bool { return s.DisabledAt != nil }
 
-// APIKey is a bearer credential for the JSON API.
+// APIKey is a bearer credential for the JSON API. A personal key belongs to
+// a staff member and acts as them, narrowed to its scopes; a service key
+// (made on the command line) belongs to nobody and may do what its scopes
+// say.
 type APIKey struct {
 	ID        string
 	Name      string
 	Prefix    string
+	UserID    string       // "" for a service key
+	UserEmail string       // the owner's e-mail, filled by ListAPIKeys ("" for a service key)
+	Scopes    []Permission // what the key may do (a personal key: at most what its owner's role grants)
 	CreatedAt time.Time
 	RevokedAt *time.Time
 }
+
+// Service reports whether the key belongs to no staff member.
+func (k APIKey) Service() bool { return k.UserID == "" }
 
 const (
 	writeKeyPrefix = "bwk_"

@@ -89,12 +89,12 @@ func TestAPIKeysAndCaches(t *testing.T) {
 	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
 		s := auth.NewStore(db, time.Now)
-		k, token, err := s.CreateAPIKey(ctx, "reporting")
+		k, token, err := s.CreateAPIKey(ctx, "reporting", "", nil)
 		if err != nil || !strings.HasPrefix(token, "bak_") {
 			t.Fatal(err)
 		}
 		cache := auth.NewAPIKeyCache(s, time.Hour)
-		if got, err := cache.Get(ctx, token); err != nil || got.ID != k.ID {
+		if got, err := cache.Get(ctx, token); err != nil || got.KeyID != k.ID || !got.Can(auth.SettingsWrite) {
 			t.Fatalf("get: %+v %v", got, err)
 		}
 		if err := s.RevokeAPIKey(ctx, "reporting"); err != nil {
@@ -113,7 +113,7 @@ func TestAPIKeysAndCaches(t *testing.T) {
 		if _, err := cache.Get(ctx, "bak_forged"); !fault.Is(err, fault.Unauthorized) {
 			t.Fatalf("forged: %v", err)
 		}
-		keys, err := s.ListAPIKeys(ctx)
+		keys, err := s.ListAPIKeys(ctx, "")
 		if err != nil || len(keys) != 1 || keys[0].RevokedAt == nil {
 			t.Fatalf("list: %+v %v", keys, err)
 		}

@@ -74,21 +74,22 @@ func (c *SourceCache) Get(ctx context.Context, key string) (Source, error) {
 func (c *SourceCache) Forget() { c.c.forget() }
 
 // APIKeyCache authenticates API keys through a short-lived cache: a key
-// revoked elsewhere stops working within the TTL; Forget makes it immediate
-// on this node.
+// revoked, or whose owner was disabled or changed role, elsewhere acts as
+// before for at most the TTL; Forget makes the change immediate on this
+// node.
 type APIKeyCache struct {
 	store *Store
-	c     cache[APIKey]
+	c     cache[Principal]
 }
 
 // NewAPIKeyCache returns a cache in front of store.
 func NewAPIKeyCache(store *Store, ttl time.Duration) *APIKeyCache {
-	return &APIKeyCache{store: store, c: cache[APIKey]{ttl: ttl, now: time.Now}}
+	return &APIKeyCache{store: store, c: cache[Principal]{ttl: ttl, now: time.Now}}
 }
 
-// Get authenticates a bearer token.
-func (c *APIKeyCache) Get(ctx context.Context, token string) (APIKey, error) {
-	return c.c.get(token, func() (APIKey, error) { return c.store.APIKeyByToken(ctx, token) })
+// Get authenticates a bearer token and returns who it acts for.
+func (c *APIKeyCache) Get(ctx context.Context, token string) (Principal, error) {
+	return c.c.get(token, func() (Principal, error) { return c.store.APIKeyByToken(ctx, token) })
 }
 
 // Forget drops every cached key.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/bottega-crm/bottega/internal/fault"
@@ -11,15 +12,82 @@ import (
 	"github.com/google/uuid"
 )
 
-// Store keeps sources, write keys and API keys.
+// Store keeps sources, write keys, staff users, their sessions and API keys.
 type Store struct {
 	db  *sqldb.DB
 	now func() time.Time
+
+	idle, lifetime time.Duration // session timeouts
+
+	hashing   chan struct{} // bounds concurrent argon2id runs (19 MiB each)
+	dummyOnce sync.Once
+	dummy     string // a hash to verify against for unknown e-mails
 }
+
+// Default session timeouts.
+const (
+	DefaultSessionIdle     = time.Hour
+	DefaultSessionLifetime = 12 * time.Hour
+)
+
+// maxHashing is how many password hashes may be computed at once.
+const maxHashing = 4
 
 // NewStore returns a Store on db. now is the clock (time.Now in production).
 func NewStore(db *sqldb.DB, now func() time.Time) *Store {
-	return &Store{db: db, now: now}
+	return &Store{db: db, now: now, idle: DefaultSessionIdle, lifetime: DefaultSessionLifetime, hashing: make(chan struct{}, maxHashing)}
+}
+
+// SetSessionTimeouts sets how long a dashboard session lasts without use
+// (idle) and at most (lifetime). Zero or negative values keep the current
+// ones. Call it before the store is used.
+func (s *Store) SetSessionTimeouts(idle, lifetime time.Duration) {
+	if idle > 0 {
+		s.idle = idle
+	}
+	if lifetime > 0 {
+		s.lifetime = lifetime
+	}
+}
+
+// SessionTimeouts returns the idle and absolute session timeouts.
+func (s *Store) SessionTimeouts() (idle, lifetime time.Duration) { return s.idle, s.lifetime }
+
+// hash hashes a password, waiting for a hashing slot.
+func (s *Store) hash(ctx context.Context, pw string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-s.hashing }()
+	return hashPassword(pw), nil
+}
+
+// verify checks a password against a PHC string, waiting for a hashing
+// slot; stale reports that the hash should be renewed with the current
+// parameters.
+func (s *Store) verify(ctx context.Context, phc, pw string) (ok, stale bool, err error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, false, err
+	}
+	defer func() { <-s.hashing }()
+	ok, stale = verifyPassword(phc, pw)
+	return ok, stale, nil
+}
+
+func (s *Store) acquire(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fault.Wrap(ctx.Err(), fault.Unavailable, "too busy checking passwords; try again")
+	}
+}
+
+// dummyHash is verified against when an e-mail is unknown, so that a wrong
+// e-mail takes as long as a wrong password.
+func (s *Store) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy = hashPassword(GeneratePassword()) })
+	return s.dummy
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -181,80 +249,6 @@ func (s *Store) SetSourceRateLimit(ctx context.Context, name string, rate int) e
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fault.New(fault.NotFound, "no source named %q", name)
-	}
-	return nil
-}
-
-// CreateAPIKey adds an API key and returns it with its secret.
-func (s *Store) CreateAPIKey(ctx context.Context, name string) (APIKey, string, error) {
-	if err := validName("API key", name); err != nil {
-		return APIKey{}, "", err
-	}
-	now := s.now()
-	key, hash := newSecret(apiKeyPrefix)
-	k := APIKey{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Prefix: display(key), CreatedAt: now.UTC().Truncate(time.Millisecond)}
-	_, err := s.db.Exec(ctx, "INSERT INTO api_keys (id, name, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)",
-		k.ID, k.Name, hash, k.Prefix, ms(now))
-	if err != nil {
-		return APIKey{}, "", err
-	}
-	return k, key, nil
-}
-
-// APIKeyByToken authenticates a bearer token.
-func (s *Store) APIKeyByToken(ctx context.Context, token string) (APIKey, error) {
-	if token == "" {
-		return APIKey{}, fault.New(fault.Unauthorized, "an API key is required: Authorization: Bearer <key>")
-	}
-	var (
-		k       APIKey
-		created int64
-		revoked sql.NullInt64
-	)
-	err := s.db.QueryRow(ctx, "SELECT id, name, prefix, created_at, revoked_at FROM api_keys WHERE hash = ?", hashKey(token)).
-		Scan(&k.ID, &k.Name, &k.Prefix, &created, &revoked)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && revoked.Valid {
-		return APIKey{}, fault.New(fault.Unauthorized, "unknown or revoked API key")
-	}
-	if err != nil {
-		return APIKey{}, sqldb.Classify(err)
-	}
-	k.CreatedAt = time.UnixMilli(created).UTC()
-	return k, nil
-}
-
-// ListAPIKeys returns every API key, newest first.
-func (s *Store) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
-	rows, err := s.db.Query(ctx, "SELECT id, name, prefix, created_at, revoked_at FROM api_keys ORDER BY created_at DESC")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []APIKey
-	for rows.Next() {
-		var (
-			k       APIKey
-			created int64
-			revoked sql.NullInt64
-		)
-		if err := rows.Scan(&k.ID, &k.Name, &k.Prefix, &created, &revoked); err != nil {
-			return nil, err
-		}
-		k.CreatedAt = time.UnixMilli(created).UTC()
-		k.RevokedAt = timePtr(revoked)
-		out = append(out, k)
-	}
-	return out, rows.Err()
-}
-
-// RevokeAPIKey revokes every key with the given name or id.
-func (s *Store) RevokeAPIKey(ctx context.Context, nameOrID string) error {
-	res, err := s.db.Exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE (name = ? OR id = ?) AND revoked_at IS NULL", ms(s.now()), nameOrID, nameOrID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fault.New(fault.NotFound, "no active API key %q", nameOrID)
 	}
 	return nil
 }

@@ -91,3 +91,28 @@ func MessageOrText(err error) string {
 	}
 	return err.Error()
 }
+
+// HTTPStatus is the HTTP status that answers an error with code c.
+func HTTPStatus(c Code) int {
+	switch c {
+	case Invalid:
+		return 400
+	case TooLarge:
+		return 413
+	case Unsupported:
+		return 415
+	case Unauthorized:
+		return 401
+	case Forbidden:
+		return 403
+	case NotFound:
+		return 404
+	case Conflict:
+		return 409
+	case RateLimited:
+		return 429
+	case Unavailable:
+		return 503
+	}
+	return 500
+}

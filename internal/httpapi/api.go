@@ -6,15 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/bottega-crm/bottega/internal/analytics/persona"
-	"github.com/bottega-crm/bottega/internal/analytics/predict"
-	"github.com/bottega-crm/bottega/internal/analytics/rfm"
+	"github.com/bottega-crm/bottega/internal/auth"
+	"github.com/bottega-crm/bottega/internal/directory"
 	"github.com/bottega-crm/bottega/internal/event"
 	"github.com/bottega-crm/bottega/internal/fault"
 	"github.com/bottega-crm/bottega/internal/identity"
@@ -38,6 +36,8 @@ func (p *Problem) GetHeaders() http.Header {
 type server struct {
 	Deps
 
+	perms map[string]Permission // of every API operation, from the route table
+
 	mu      sync.Mutex
 	rules   *identity.Rules // the identity rules, read at most every rulesTTL
 	rulesAt time.Time
@@ -53,22 +53,26 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 	config := huma.DefaultConfig("bottega", d.Version)
 	config.Info.Description = "The JSON API of bottega, the self-hosted retail CRM. " +
 		"Authenticate with `Authorization: Bearer <API key>` (create one with `bottega apikey create NAME`). " +
+		"Every operation needs a permission (see the apiKey security scheme); without it the answer is 403. " +
 		"Errors are RFC 9457 problem documents with a `code`."
 	config.OpenAPIPath = "/openapi"
 	config.DocsPath = ""
 	config.SchemasPath = ""
 	config.CreateHooks = nil
 	config.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		"apiKey":   {Type: "http", Scheme: "bearer", Description: "An API key."},
+		"apiKey":   {Type: "http", Scheme: "bearer", Description: scopesDescription()},
 		"writeKey": {Type: "http", Scheme: "basic", Description: "A source write key as the user name, empty password."},
 	}
 	api := humago.New(mux, config)
-	s := &server{Deps: d}
+	s := &server{Deps: d, perms: routePermissions()}
 	api.UseMiddleware(s.authenticate)
 	sec := []map[string][]string{{"apiKey": {}}}
 	reg := func(op huma.Operation) huma.Operation {
 		op.Security = sec
-		op.Errors = []int{400, 401, 404, 503}
+		op.Errors = []int{400, 401, 403, 404, 503}
+		if need := s.perms[op.Method+" "+op.Path]; need != "" {
+			op.Description = strings.TrimSpace(op.Description + "\n\nNeeds the `" + string(need) + "` permission.")
+		}
 		return op
 	}
 	huma.Register(api, reg(huma.Operation{OperationID: "get-stats", Method: http.MethodGet, Path: "/api/v1/stats", Tags: []string{"pipeline"},
@@ -102,23 +106,6 @@ func newAPI(mux *http.ServeMux, d Deps) huma.API {
 	return api
 }
 
-// authenticate checks the API key of every API operation.
-func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
-	token, ok := strings.CutPrefix(ctx.Header("Authorization"), "Bearer ")
-	var err error
-	if !ok {
-		err = fault.New(fault.Unauthorized, "an API key is required: Authorization: Bearer <key>")
-	} else {
-		_, err = s.APIKeys.Get(ctx.Context(), strings.TrimSpace(token))
-	}
-	if err != nil {
-		_, w := humago.Unwrap(ctx)
-		writeProblem(w, problem(s.Logger, err))
-		return
-	}
-	next(ctx)
-}
-
 type statsOutput struct {
 	Body process.Status
 }
@@ -132,18 +119,7 @@ func (s *server) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 }
 
 // ProfileView is a profile with everything known about the person.
-type ProfileView struct {
-	profile.Profile
-	Identities     []identity.Identity `json:"identities"`
-	Stats          order.Stats         `json:"stats"`
-	MergedProfiles []string            `json:"merged_profiles" doc:"Profiles merged into this one"`
-
-	// Computed traits.
-	RFM     *rfm.CustomerScore      `json:"rfm" doc:"RFM scores and segment of the last hourly run (null: no completed order then)"`
-	Persona *persona.ProfilePersona `json:"persona" doc:"Buyer persona of the last daily run (null: none)"`
-
-	Predictions predict.View `json:"predictions" doc:"BG/NBD and Gamma-Gamma predictions of the current model, or why there are none"`
-}
+type ProfileView directory.Summary
 
 type profileOutput struct {
 	ContentLocation string `header:"Content-Location"`
@@ -151,37 +127,11 @@ type profileOutput struct {
 }
 
 func (s *server) view(ctx context.Context, root string) (*profileOutput, error) {
-	p, err := profile.Get(ctx, s.DB, root)
+	v, err := directory.Summarize(ctx, s.DB, root, s.BaseCurrency)
 	if err != nil {
 		return nil, s.fail(err)
 	}
-	v := ProfileView{Profile: p, MergedProfiles: []string{}}
-	if v.Identities, err = identity.Identities(ctx, s.DB, root); err != nil {
-		return nil, s.fail(err)
-	}
-	if v.Stats, err = order.GetStats(ctx, s.DB, root, s.BaseCurrency); err != nil {
-		return nil, s.fail(err)
-	}
-	// Every profile holds at least the identifier it was made for, so the
-	// identities name all the profiles merged into this one.
-	seen := map[string]bool{root: true}
-	for _, id := range v.Identities {
-		if !seen[id.Profile] {
-			seen[id.Profile] = true
-			v.MergedProfiles = append(v.MergedProfiles, id.Profile)
-		}
-	}
-	slices.Sort(v.MergedProfiles)
-	if v.RFM, err = rfm.Get(ctx, s.DB, root, s.BaseCurrency); err != nil {
-		return nil, s.fail(err)
-	}
-	if v.Persona, err = persona.Get(ctx, s.DB, root); err != nil {
-		return nil, s.fail(err)
-	}
-	if v.Predictions, err = predict.ForProfile(ctx, s.DB, root); err != nil {
-		return nil, s.fail(err)
-	}
-	return &profileOutput{ContentLocation: "/api/v1/profiles/" + root, Body: v}, nil
+	return &profileOutput{ContentLocation: "/api/v1/profiles/" + root, Body: ProfileView(v)}, nil
 }
 
 type idInput struct {
@@ -232,6 +182,9 @@ func (s *server) lookup(ctx context.Context, in *lookupInput) (*profileOutput, e
 	if !identifierType.MatchString(in.Type) {
 		return nil, s.fail(fault.New(fault.Invalid, "identifier type %q is not lower_snake_case", in.Type))
 	}
+	if (in.Type == identity.Email || in.Type == identity.Phone) && !canSeePII(ctx) {
+		return nil, s.fail(fault.New(fault.Forbidden, "looking up by %s needs the %s permission", in.Type, auth.CustomersPII))
+	}
 	rules, err := s.loadRules(ctx)
 	if err != nil {
 		return nil, err
@@ -255,12 +208,19 @@ type searchOutput struct {
 
 func (s *server) search(ctx context.Context, in *searchInput) (*searchOutput, error) {
 	q := profile.Query{Text: in.Q, Limit: in.Limit, Cursor: in.Cursor}
+	if !canSeePII(ctx) && looksLikeContact(in.Q) {
+		return nil, s.fail(fault.New(fault.Forbidden, "searching by e-mail or phone number needs the %s permission", auth.CustomersPII))
+	}
 	if strings.TrimSpace(in.Q) != "" {
 		rules, err := s.loadRules(ctx)
 		if err != nil {
 			return nil, err
 		}
-		for _, typ := range []string{identity.Email, identity.Phone, identity.UserID, identity.LoyaltyCard, identity.POSCustomerID, identity.AnonymousID} {
+		types := []string{identity.Email, identity.Phone, identity.UserID, identity.LoyaltyCard, identity.POSCustomerID, identity.AnonymousID}
+		if !canSeePII(ctx) { // finding someone by e-mail or phone would tell who is a customer
+			types = types[2:]
+		}
+		for _, typ := range types {
 			if root, err := identity.Lookup(ctx, s.DB, rules, typ, in.Q); err == nil {
 				q.IDs = append(q.IDs, root)
 			} else if !fault.Is(err, fault.NotFound) {

@@ -30,27 +30,10 @@ func (p *Problem) GetStatus() int { return p.Status }
 // statusOf maps fault codes to HTTP statuses: the one place where domain
 // errors become HTTP.
 func statusOf(c fault.Code) int {
-	switch c {
-	case fault.Invalid:
-		return http.StatusBadRequest
-	case fault.TooLarge:
+	if c == fault.TooLarge {
 		return http.StatusBadRequest // Segment's answer for oversize bodies
-	case fault.Unsupported:
-		return http.StatusUnsupportedMediaType
-	case fault.Unauthorized:
-		return http.StatusUnauthorized
-	case fault.Forbidden:
-		return http.StatusForbidden
-	case fault.NotFound:
-		return http.StatusNotFound
-	case fault.Conflict:
-		return http.StatusConflict
-	case fault.RateLimited:
-		return http.StatusTooManyRequests
-	case fault.Unavailable:
-		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return fault.HTTPStatus(c)
 }
 
 // problem turns any error into a Problem, logging internal causes.

@@ -41,6 +41,9 @@ type Deps struct {
 	// Predictions fits the prediction models (nil: one with default margin,
 	// discount rate and minimums).
 	Predictions *predict.Service
+	// Pages serves every path that is not an API's: the dashboard (nil:
+	// such paths answer 404).
+	Pages http.Handler
 }
 
 // NewHandler returns bottega's HTTP handler.
@@ -95,7 +98,17 @@ func NewHandler(d Deps) http.Handler {
 	}
 	mux.HandleFunc("/v1/", notFound)
 	mux.HandleFunc("/api/", notFound)
-	return secureHeaders(mux)
+	if d.Pages != nil {
+		mux.Handle("/", d.Pages)
+	}
+	// Browsers may not post to the JSON API from other sites; ingestion
+	// takes events from web shops on any origin, with write keys.
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("/v1/")
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeProblem(w, problem(d.Logger, fault.New(fault.Forbidden, "cross-origin request refused")))
+	}))
+	return secureHeaders(cop.Handler(masking(mux)))
 }
 
 func secureHeaders(h http.Handler) http.Handler {

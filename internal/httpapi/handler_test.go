@@ -48,7 +48,7 @@ func newEnv(t *testing.T, db *sqldb.DB) *env {
 	if _, e.writeKey, err = store.CreateSource(context.Background(), "web", "web", 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, e.apiKey, err = store.CreateAPIKey(context.Background(), "test"); err != nil {
+	if _, e.apiKey, err = store.CreateAPIKey(context.Background(), "test", "", nil); err != nil {
 		t.Fatal(err)
 	}
 	return e

@@ -19,7 +19,7 @@ func (s *server) registerPredictions(api huma.API, reg func(huma.Operation) huma
 	}
 	errs := func(op huma.Operation) huma.Operation {
 		op = reg(op)
-		op.Errors = []int{400, 401, 404, 409, 503}
+		op.Errors = []int{400, 401, 403, 404, 409, 503}
 		return op
 	}
 	huma.Register(api, errs(huma.Operation{OperationID: "fit-predictions", Method: http.MethodPost, Path: "/api/v1/predictions/fit", Tags: []string{"predictions"},
