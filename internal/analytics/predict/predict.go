@@ -3,6 +3,7 @@ package predict
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -317,7 +318,7 @@ func (s *Service) Fit(ctx context.Context, req Request) (Model, error) {
 	}
 	m.FitSeconds = time.Since(start).Seconds()
 	if reason != "" {
-		if err := s.db.InTx(ctx, func(tx *sqldb.Tx) error { return insertModel(ctx, tx, m, reason) }); err != nil {
+		if err := s.db.InTx(ctx, func(tx *sqldb.Tx) error { return insertModel(ctx, tx, m, reason, nil) }); err != nil {
 			return Model{}, err
 		}
 		return Model{}, fault.New(fault.Conflict, "%s", reason)
@@ -391,6 +392,10 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func (s *Service) write(ctx context.Context, m Model, cs []customer) error {
 	rows := predictAll(m, cs)
+	dist, err := json.Marshal(distributionOf(m.Currency, rows))
+	if err != nil {
+		return err
+	}
 	calEnd, _ := time.Parse(time.DateOnly, m.CalibrationEnd)
 	unitDays := m.TimeUnit.Days()
 	types := []sqldb.Type{sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Text, sqldb.Int, sqldb.Int, sqldb.Text, sqldb.Text}
@@ -427,11 +432,11 @@ func (s *Service) write(ctx context.Context, m Model, cs []customer) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM predictions WHERE model_id <> ?", m.ID); err != nil {
 			return err
 		}
-		return insertModel(ctx, tx, m, "")
+		return insertModel(ctx, tx, m, "", dist)
 	})
 }
 
-func insertModel(ctx context.Context, tx *sqldb.Tx, m Model, reason string) error {
+func insertModel(ctx context.Context, tx *sqldb.Tx, m Model, reason string, dist []byte) error {
 	status := "ok"
 	var params []any
 	if reason != "" {
@@ -443,10 +448,10 @@ func insertModel(ctx context.Context, tx *sqldb.Tx, m Model, reason string) erro
 	}
 	args := append([]any{m.ID, m.FittedAt.UnixMilli(), status, reason, m.CalibrationEnd, string(m.TimeUnit), m.Currency,
 		m.Customers, m.RepeatCustomers, m.GammaGamma.Customers, int64(m.FitSeconds * 1000)}, params...)
-	args = append(args, m.Margin, m.DiscountRate)
+	args = append(args, m.Margin, m.DiscountRate, string(dist))
 	_, err := tx.Exec(ctx, `INSERT INTO prediction_models (id, fitted_at, status, message, calibration_end, time_unit, currency,
-			customers, repeat_customers, value_customers, fit_ms, r, alpha, a, b, bgnbd_ll, p, q, gamma, gg_ll, margin, discount_rate)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			customers, repeat_customers, value_customers, fit_ms, r, alpha, a, b, bgnbd_ll, p, q, gamma, gg_ll, margin, discount_rate, distribution)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 	return err
 }
 
