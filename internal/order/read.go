@@ -142,57 +142,69 @@ func List(ctx context.Context, c sqldb.Conn, root string, before int64, limit in
 		return nil, sqldb.Classify(err)
 	}
 	rows.Close()
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Items and refunds of the whole page in two queries, not two per order.
+	byID := make(map[string]*Record, len(out))
+	ids := make([]any, len(out))
 	for i := range out {
-		if out[i].Items, err = items(ctx, c, out[i].OrderID); err != nil {
-			return nil, err
-		}
-		if out[i].Refunds, err = refunds(ctx, c, out[i].OrderID); err != nil {
-			return nil, err
-		}
+		out[i].Items, out[i].Refunds = []Item{}, []Refund{}
+		byID[out[i].OrderID] = &out[i]
+		ids[i] = out[i].OrderID
+	}
+	if err := items(ctx, c, ids, byID); err != nil {
+		return nil, err
+	}
+	if err := refunds(ctx, c, ids, byID); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func items(ctx context.Context, c sqldb.Conn, id string) ([]Item, error) {
-	rows, err := c.Query(ctx, `SELECT line, product_id, sku, name, category, brand, variant, price_minor, quantity, coupon, properties
-		FROM order_items WHERE order_id = ? ORDER BY line`, id)
+func items(ctx context.Context, c sqldb.Conn, ids []any, byID map[string]*Record) error {
+	rows, err := c.Query(ctx, `SELECT order_id, line, product_id, sku, name, category, brand, variant, price_minor, quantity, coupon, properties
+		FROM order_items WHERE order_id IN (`+sqldb.Placeholders(len(ids))+`) ORDER BY order_id, line`, ids...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := []Item{}
 	for rows.Next() {
-		var it Item
-		if err := rows.Scan(&it.Line, &it.ProductID, &it.SKU, &it.Name, &it.Category, &it.Brand, &it.Variant, &it.PriceMinor, &it.Quantity, &it.Coupon, &it.Properties); err != nil {
-			return nil, sqldb.Classify(err)
+		var (
+			it Item
+			id string
+		)
+		if err := rows.Scan(&id, &it.Line, &it.ProductID, &it.SKU, &it.Name, &it.Category, &it.Brand, &it.Variant, &it.PriceMinor, &it.Quantity, &it.Coupon, &it.Properties); err != nil {
+			return sqldb.Classify(err)
 		}
-		out = append(out, it)
+		byID[id].Items = append(byID[id].Items, it)
 	}
-	return out, sqldb.Classify(rows.Err())
+	return sqldb.Classify(rows.Err())
 }
 
-func refunds(ctx context.Context, c sqldb.Conn, id string) ([]Refund, error) {
-	rows, err := c.Query(ctx, `SELECT refund_id, amount_minor, currency, reason, refunded_at, items FROM order_refunds WHERE order_id = ? ORDER BY refunded_at, event_seq`, id)
+func refunds(ctx context.Context, c sqldb.Conn, ids []any, byID map[string]*Record) error {
+	rows, err := c.Query(ctx, `SELECT order_id, refund_id, amount_minor, currency, reason, refunded_at, items FROM order_refunds
+		WHERE order_id IN (`+sqldb.Placeholders(len(ids))+`) ORDER BY order_id, refunded_at, event_seq`, ids...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := []Refund{}
 	for rows.Next() {
 		var (
 			r      Refund
+			id     string
 			amount sql.NullInt64
 			cur    string
 			at     int64
 			items  string
 		)
-		if err := rows.Scan(&r.ID, &amount, &cur, &r.Reason, &at, &items); err != nil {
-			return nil, sqldb.Classify(err)
+		if err := rows.Scan(&id, &r.ID, &amount, &cur, &r.Reason, &at, &items); err != nil {
+			return sqldb.Classify(err)
 		}
 		r.Amount = money(amount, cur)
 		r.RefundedAt = time.UnixMilli(at).UTC()
 		r.Items = json.RawMessage(items)
-		out = append(out, r)
+		byID[id].Refunds = append(byID[id].Refunds, r)
 	}
-	return out, sqldb.Classify(rows.Err())
+	return sqldb.Classify(rows.Err())
 }
