@@ -28,6 +28,7 @@ import (
 	"github.com/bottega-crm/bottega/internal/sqldb"
 	"github.com/bottega-crm/bottega/internal/survey"
 	"github.com/bottega-crm/bottega/internal/ticket"
+	"github.com/bottega-crm/bottega/internal/web"
 )
 
 // ServeCmd runs the server.
@@ -122,12 +123,38 @@ func newApp(db *sqldb.DB, cfg config.Server, log *slog.Logger) (*app, error) {
 	}
 	preds := predict.NewService(db, predict.Config{BaseCurrency: cfg.Currency, Margin: cfg.PredictionMargin, DiscountRate: cfg.PredictionDiscountRate}, time.Now)
 	a.jobs.Add(schedule.Job{Name: "predictions", Every: 24 * time.Hour, Run: preds.Refit})
+	a.jobs.Add(schedule.Job{Name: "sessions", Every: time.Hour, Run: func(ctx context.Context) error {
+		n, err := a.auth.PurgeSessions(ctx)
+		if n > 0 {
+			log.Info("sessions: expired sessions deleted", "sessions", n)
+		}
+		return err
+	}})
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = auth.DefaultSessionIdle
+	}
+	if cfg.SessionLifetime == 0 {
+		cfg.SessionLifetime = auth.DefaultSessionLifetime
+	}
+	if cfg.SessionIdle < 0 || cfg.SessionLifetime < cfg.SessionIdle {
+		return nil, fmt.Errorf("session idle timeout %s must be positive and at most the session lifetime %s", cfg.SessionIdle, cfg.SessionLifetime)
+	}
+	a.auth.SetSessionTimeouts(cfg.SessionIdle, cfg.SessionLifetime)
+	sources, apiKeys := auth.NewSourceCache(a.auth, 2*time.Second), auth.NewAPIKeyCache(a.auth, 2*time.Second)
+	pages, err := web.New(web.Deps{
+		DB: db, Auth: a.auth, Sources: sources, APIKeys: apiKeys, Logins: auth.NewLoginLimiter(), Logger: log,
+		BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion, Version: version, Now: time.Now,
+		SecureCookies: cfg.SecureCookies, Extensions: exts, Predictions: preds, IngestURL: cfg.PublicURL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
 	a.handler = httpapi.NewHandler(httpapi.Deps{
-		DB: db, Auth: a.auth, Sources: auth.NewSourceCache(a.auth, 2*time.Second), APIKeys: auth.NewAPIKeyCache(a.auth, 2*time.Second),
+		DB: db, Auth: a.auth, Sources: sources, APIKeys: apiKeys,
 		Ingester: a.ingester,
 		Metrics:  metrics, Logger: log, BaseCurrency: cfg.Currency, PhoneRegion: rules.PhoneRegion,
 		Version: version, Now: time.Now, Ready: a.ready.Load, IngestTimeout: cfg.IngestTimeout, Extensions: exts,
-		Predictions: preds,
+		Predictions: preds, Pages: pages,
 	})
 	if err := a.addSegmentJobs(); err != nil {
 		return nil, err

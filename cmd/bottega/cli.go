@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,6 +30,7 @@ type CLI struct {
 	Demo   DemoCmd   `cmd:"" help:"Load a realistic demo shop into an empty database, then serve it."`
 	Source SourceCmd `cmd:"" help:"Manage event sources and their write keys."`
 	Apikey APIKeyCmd `cmd:"" name:"apikey" help:"Manage API keys for the JSON API."`
+	User   UserCmd   `cmd:"" help:"Manage staff users of the dashboard."`
 	Import ImportCmd `cmd:"" help:"Import order or customer history from CSV."`
 	Report ReportCmd `cmd:"" help:"Print the KPI overview of a period on the terminal."`
 }
@@ -200,21 +202,49 @@ type APIKeyCmd struct {
 // APIKeyCreateCmd creates an API key.
 type APIKeyCreateCmd struct {
 	config.Database
-	Name string `arg:"" help:"A name saying who or what uses the key."`
+	Name   string `arg:"" help:"A name saying who or what uses the key."`
+	Scopes string `help:"Comma-separated permissions the key may use (default: all; for --user, all their role grants): pipeline:read, customers:read, customers:pii, customers:write, analytics:read, analytics:write, sources:read, sources:write, settings:read, settings:write."`
+	User   string `help:"E-mail of the staff member the key belongs to and acts as (default: none, a service key)." placeholder:"EMAIL"`
 }
 
 func (c *APIKeyCreateCmd) Run(env *Env) error {
-	db, err := openDB(env.Ctx, c.Database)
+	scopes, err := auth.ParsePermissions(c.Scopes)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	k, key, err := auth.NewStore(db, time.Now).CreateAPIKey(env.Ctx, c.Name)
-	if err != nil {
-		return err
+	return withStore(env, c.Database, func(s *auth.Store) error {
+		owner, err := apiKeyOwner(env, s, c.User)
+		if err != nil {
+			return err
+		}
+		k, key, err := s.CreateAPIKey(env.Ctx, c.Name, owner, scopes)
+		if err != nil {
+			return err
+		}
+		whose := "a service key"
+		if c.User != "" {
+			whose = "acting as " + strings.ToLower(strings.TrimSpace(c.User))
+		}
+		fmt.Fprintf(env.Stdout, "Created API key %q (id %s), %s, with scopes %s.\nSend it as Authorization: Bearer <key>; it is shown only now:\n%s\n",
+			k.Name, k.ID, whose, scopeList(k.Scopes), key)
+		return nil
+	})
+}
+
+// scopeList writes scopes comma-separated, or "all" when they are every
+// permission.
+func scopeList(scopes []auth.Permission) string {
+	if len(scopes) == len(auth.Permissions) {
+		return "all"
 	}
-	fmt.Fprintf(env.Stdout, "Created API key %q (id %s). Send it as Authorization: Bearer <key>; it is shown only now:\n%s\n", k.Name, k.ID, key)
-	return nil
+	if len(scopes) == 0 {
+		return "none"
+	}
+	s := make([]string, len(scopes))
+	for i, p := range scopes {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ",")
 }
 
 // APIKeyListCmd lists API keys.
@@ -223,25 +253,25 @@ type APIKeyListCmd struct {
 }
 
 func (c *APIKeyListCmd) Run(env *Env) error {
-	db, err := openDB(env.Ctx, c.Database)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	list, err := auth.NewStore(db, time.Now).ListAPIKeys(env.Ctx)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tKEY\tID\tCREATED\tSTATUS")
-	for _, k := range list {
-		status := "active"
-		if k.RevokedAt != nil {
-			status = "revoked " + k.RevokedAt.Format(time.DateOnly)
+	return withStore(env, c.Database, func(s *auth.Store) error {
+		list, err := s.ListAPIKeys(env.Ctx, "")
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Name, k.Prefix, k.ID, k.CreatedAt.Format(time.DateOnly), status)
-	}
-	return tw.Flush()
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME	KEY	ID	OWNER	SCOPES	CREATED	STATUS")
+		for _, k := range list {
+			status, owner := "active", k.UserEmail
+			if k.RevokedAt != nil {
+				status = "revoked " + k.RevokedAt.Format(time.DateOnly)
+			}
+			if k.Service() {
+				owner = "(service)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.Name, k.Prefix, k.ID, owner, scopeList(k.Scopes), k.CreatedAt.Format(time.DateOnly), status)
+		}
+		return tw.Flush()
+	})
 }
 
 // APIKeyRevokeCmd revokes an API key.

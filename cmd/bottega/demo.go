@@ -88,7 +88,11 @@ func (c *DemoCmd) Run(env *Env) error {
 			keys[s.Channel] = key
 		}
 	}
-	_, apiKey, err := store.CreateAPIKey(ctx, "demo")
+	_, apiKey, err := store.CreateAPIKey(ctx, "demo", "", nil)
+	if err != nil {
+		return err
+	}
+	staff, err := demoStaff(ctx, store)
 	if err != nil {
 		return err
 	}
@@ -150,7 +154,7 @@ func (c *DemoCmd) Run(env *Env) error {
 			return stopServing(err)
 		}
 	}
-	if err := c.summary(ctx, out, db, g, plan, base, apiKey, time.Since(began)); err != nil {
+	if err := c.summary(ctx, out, db, g, plan, base, apiKey, staff, time.Since(began)); err != nil {
 		return stopServing(err)
 	}
 	return <-served // until ctx is cancelled (SIGTERM, Ctrl-C)
@@ -239,7 +243,7 @@ func waitProcessed(ctx context.Context, db *sqldb.DB) error {
 
 // summary prints what the database holds, where to look, and the API key
 // as the last line.
-func (c *DemoCmd) summary(ctx context.Context, out io.Writer, db *sqldb.DB, g *demo.Generator, plan demoPlan, base, apiKey string, took time.Duration) error {
+func (c *DemoCmd) summary(ctx context.Context, out io.Writer, db *sqldb.DB, g *demo.Generator, plan demoPlan, base, apiKey string, staff []demoUser, took time.Duration) error {
 	st, err := process.ReadStatus(ctx, db, time.Now())
 	if err != nil {
 		return err
@@ -271,9 +275,52 @@ func (c *DemoCmd) summary(ctx context.Context, out io.Writer, db *sqldb.DB, g *d
 	fmt.Fprintf(out, "\nbottega is serving %s. Try it (%s shops in a store with a loyalty card and online):\n", base, email)
 	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/profiles/lookup?type=email&value=%s'\n", apiKey, base, url.QueryEscape(email))
 	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' %s/api/v1/stats\n", apiKey, base)
-	fmt.Fprintln(out, "Stop with Ctrl-C. The API key of this run (Authorization: Bearer), shown only now:")
+	for i, u := range staff {
+		if i == 0 {
+			fmt.Fprintf(out, "Dashboard: %s/login — %s / %s\n", base, u.email, u.password)
+		} else {
+			fmt.Fprintf(out, "           %s / %s (%s)\n", u.email, u.password, u.note)
+		}
+	}
+	fmt.Fprintln(out, "Stop with Ctrl-C. The passwords above and the API key of this run (Authorization: Bearer) are shown only now:")
 	fmt.Fprintln(out, apiKey)
 	return nil
+}
+
+// demoUser is a staff member of the demo shop with the password of this run.
+type demoUser struct {
+	email, password, note string
+}
+
+// demoStaff makes the demo shop's staff, an owner, an analyst and a care
+// agent, or gives them new passwords when they exist: every run prints
+// passwords of its own.
+func demoStaff(ctx context.Context, store *auth.Store) ([]demoUser, error) {
+	var out []demoUser
+	for _, m := range []struct {
+		email, name, note string
+		role              auth.Role
+	}{
+		{"owner@demo.bottega.shop", "Demo Owner", "owner", auth.Owner},
+		{"analyst@demo.bottega.shop", "Demo Analyst", "analyst: contact details masked", auth.Analyst},
+		{"care@demo.bottega.shop", "Demo Care", "customer care", auth.Care},
+	} {
+		pw := auth.GeneratePassword()
+		u, err := store.UserByEmail(ctx, m.email)
+		switch {
+		case fault.Is(err, fault.NotFound):
+			_, err = store.CreateUser(ctx, m.email, m.name, m.role, pw)
+		case err == nil:
+			if err = store.SetPassword(ctx, u.ID, pw); err == nil && u.Disabled() {
+				err = store.SetUserDisabled(ctx, auth.Operator(), u.ID, false)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, demoUser{m.email, pw, m.note})
+	}
+	return out, nil
 }
 
 // progressLine shows progress: one line rewritten in place on a terminal,

@@ -231,6 +231,8 @@ func testDemo(t *testing.T, dsn string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The demo's staff sign in with the passwords it printed.
+	owner := demoLogin(t, db, d.out.String(), d.base)
 	var events int64
 	for _, evs := range g.Events() {
 		events += int64(len(evs))
@@ -308,6 +310,12 @@ func testDemo(t *testing.T, dsn string) {
 	if again.key == d.key || !strings.Contains(again.out.String(), "This database holds the demo shop") || strings.Contains(again.out.String(), "Loading") {
 		t.Errorf("second run, key %s (first %s):\n%s", again.key, d.key, again.out)
 	}
+	if pw2 := demoLogin(t, db, again.out.String(), again.base); pw2 == owner {
+		t.Errorf("the second run printed the same owner password")
+	}
+	if _, _, err := auth.NewStore(db, time.Now).Login(ctx, "owner@demo.bottega.shop", owner, auth.LoginMeta{}); !fault.Is(err, fault.Unauthorized) {
+		t.Errorf("the first run's owner password still signs in: %v", err)
+	}
 	var st2 demoStats
 	again.get(t, "/api/v1/stats", &st2)
 	if st2.Stored != st.Stored || st2.Profiles != st.Profiles {
@@ -319,6 +327,27 @@ func testDemo(t *testing.T, dsn string) {
 	if err := again.stop(); err != nil {
 		t.Fatalf("the second bottega demo returned %v", err)
 	}
+}
+
+var demoStaffLines = regexp.MustCompile(`(?m)^Dashboard: (\S+)/login — owner@demo\.bottega\.shop / (\S+)\n\s+analyst@demo\.bottega\.shop / (\S+) \(analyst[^)]*\)\n\s+care@demo\.bottega\.shop / (\S+) \(customer care\)\n`)
+
+// demoLogin checks that the demo printed its staff with their passwords,
+// that each signs in with their role, and returns the owner's password.
+func demoLogin(t *testing.T, db *sqldb.DB, out, base string) string {
+	t.Helper()
+	m := demoStaffLines.FindStringSubmatch(out)
+	if m == nil || m[1] != base {
+		t.Fatalf("no dashboard sign-in lines for %s in the output:\n%s", base, out)
+	}
+	store := auth.NewStore(db, time.Now)
+	for i, want := range []auth.Role{auth.Owner, auth.Analyst, auth.Care} {
+		email := string(want) + "@demo.bottega.shop"
+		u, _, err := store.Login(context.Background(), email, m[2+i], auth.LoginMeta{})
+		if err != nil || u.Role != want {
+			t.Errorf("%s signs in with %q: %+v %v", email, m[2+i], u, err)
+		}
+	}
+	return m[2]
 }
 
 // TestDemoResumes: a load that was interrupted (the marker says loading,

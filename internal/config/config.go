@@ -28,6 +28,12 @@ type Server struct {
 	LogLevel        string        `help:"Log level." enum:"debug,info,warn,error" default:"info"`
 	LogFormat       string        `help:"Log format." enum:"text,json" default:"text"`
 
+	// The dashboard.
+	PublicURL       string        `help:"The address staff and web shops reach bottega at, e.g. https://crm.example.com (default: the address a page was asked on); the snippets on the Sources page send events there." placeholder:"URL"`
+	SecureCookies   bool          `help:"Mark the session cookie Secure even on plain HTTP: set it when a TLS proxy sits in front of bottega."`
+	SessionIdle     time.Duration `help:"A dashboard session ends after this long without a request." default:"1h"`
+	SessionLifetime time.Duration `help:"A dashboard session ends this long after signing in, however busy." default:"12h"`
+
 	// Predicted customer lifetime value (docs/predictions.md).
 	PredictionMargin       float64 `help:"Share of order value that is profit, for the predicted 12-month CLV (1: CLV in revenue)." default:"1"`
 	PredictionDiscountRate float64 `help:"Yearly discount rate of the predicted 12-month CLV, e.g. 0.1 for 10%." default:"0.1"`
