@@ -343,7 +343,7 @@ func openLoop(ctx context.Context, interval, window time.Duration, maxInFlight i
 
 // latencies summarises a sample of durations in milliseconds.
 type latencies struct {
-	p50, p99, max float64
+	p50, p95, p99, max float64
 }
 
 func summarize(lat []time.Duration) latencies {
@@ -356,7 +356,7 @@ func summarize(lat []time.Duration) latencies {
 		i := int(math.Ceil(p*float64(len(s)))) - 1
 		return ms(s[max(0, min(i, len(s)-1))])
 	}
-	return latencies{p50: q(0.50), p99: q(0.99), max: ms(s[len(s)-1])}
+	return latencies{p50: q(0.50), p95: q(0.95), p99: q(0.99), max: ms(s[len(s)-1])}
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -20,6 +20,7 @@
 //	bottega-bench lookup                      profile lookup by e-mail among 1,000,000 profiles
 //	bottega-bench kpi                         one-year KPI overview among 1,000,000 customers, 10,000,000 orders
 //	bottega-bench predict                     prediction refit (BG/NBD + Gamma-Gamma) for 1,000,000 customers
+//	bottega-bench pages                       dashboard pages' render time (p95) on a shop of 1,000,000 customers
 //	bottega-bench markdown FILE.json…         the results table of docs/benchmarks.md
 //
 // Each prints a table and, with --json FILE, writes its results as JSON.
@@ -64,6 +65,7 @@ Usage:
   bottega-bench lookup  [--engine …] [--profiles 1000000] [--duration 20s] [--json FILE]
   bottega-bench kpi     [--engine …] [--customers 1000000] [--orders 10000000] [--runs 50] [--json FILE]
   bottega-bench predict [--engine …] [--customers 1000000] [--json FILE]
+  bottega-bench pages   [--engine …] [--customers 1000000] [--runs 40] [--json FILE]
   bottega-bench markdown FILE.json…
 
 Run it from the bottega checkout (it builds ./cmd/bottega) or pass --bottega PATH.
@@ -90,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runKPI(ctx, rest, stdout, stderr)
 	case "predict":
 		return runPredict(ctx, rest, stdout, stderr)
+	case "pages":
+		return runPages(ctx, rest, stdout, stderr)
 	case "markdown":
 		return runMarkdown(rest, stdout, stderr)
 	case "baseline-server":

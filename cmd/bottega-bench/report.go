@@ -46,6 +46,7 @@ type Run struct {
 	RequestsPerS float64            `json:"requests_per_s,omitempty"`
 	EventsPerS   float64            `json:"events_per_s"`
 	P50Ms        float64            `json:"p50_ms,omitempty"`
+	P95Ms        float64            `json:"p95_ms,omitempty"`
 	P99Ms        float64            `json:"p99_ms,omitempty"`
 	MaxMs        float64            `json:"max_ms,omitempty"`
 	Failures     int64              `json:"failures"`
@@ -422,6 +423,8 @@ func (r *Result) size() string {
 		return p["profiles"] + " profiles, " + p["duration"]
 	case "lag":
 		return p["rate"] + " events/s, " + p["duration"]
+	case "pages":
+		return p["customers"] + " customers"
 	}
 	return p["clients"] + " clients, " + p["duration"]
 }
@@ -433,6 +436,8 @@ func (run Run) summary(figure string) string {
 		return fmt.Sprintf("p50 %s ms, p99 %s ms (%s/s)", num(run.P50Ms, 2), num(run.P99Ms, 2), num(run.RequestsPerS, 0))
 	case "process":
 		return fmt.Sprintf("%s events/s", num(run.EventsPerS, 0))
+	case "pages":
+		return fmt.Sprintf("p50 %s ms, p95 %s ms, max %s ms", num(run.P50Ms, 1), num(run.P95Ms, 1), num(run.MaxMs, 1))
 	case "lag":
 		return fmt.Sprintf("%s events/s; ack p50 %s ms, p99 %s ms; lag p50 %s ms, p99 %s ms", num(run.EventsPerS, 0),
 			num(run.P50Ms, 1), num(run.P99Ms, 1), num(run.Extra["lag_p50_ms"], 0), num(run.Extra["lag_p99_ms"], 0))
