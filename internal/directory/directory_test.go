@@ -207,6 +207,38 @@ func TestFilters(t *testing.T) {
 				t.Errorf("segment %s: %v (total %v), want %v", seg, got, page.Total, want)
 			}
 		}
+		// An RFM grid cell returns exactly the customers scored in it.
+		for r := 1; r <= 5; r++ {
+			for fm := 1; fm <= 5; fm++ {
+				page, err := directory.List(ctx, db, directory.Filter{R: r, FM: fm, Limit: 200})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want []string
+				rows, err := db.Query(ctx, "SELECT profile_id FROM rfm_scores WHERE r = ? AND fm = ?", r, fm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						t.Fatal(err)
+					}
+					want = append(want, id)
+				}
+				rows.Close()
+				var got []string
+				for _, row := range page.Rows {
+					got = append(got, row.ID)
+				}
+				if !slices.Equal(sorted(got), sorted(want)) || page.Total != nil {
+					t.Errorf("cell R%d FM%d: %v (total %v), want %v", r, fm, got, page.Total, want)
+				}
+			}
+		}
+		if _, err := directory.List(ctx, db, directory.Filter{R: 6}); !fault.Is(err, fault.Invalid) {
+			t.Errorf("r 6: %v", err)
+		}
 	})
 }
 

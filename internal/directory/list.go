@@ -53,6 +53,7 @@ const (
 type Filter struct {
 	Text    string // words of a name, e-mail or phone (prefix match), or an identifier's exact value
 	Segment string // RFM segment name ("Champions"; case, spaces and dashes do not matter)
+	R, FM   int    // RFM grid cell: recency and frequency-monetary scores (1..5); 0 does not filter
 	Persona int    // persona cluster id (1..k)
 	Churn   string // churn risk band: low, medium, high, very_high
 	Channel string // customers with an order in this channel (auth.Channels)
@@ -110,6 +111,9 @@ func (f *Filter) Check() error {
 	}
 	if f.Persona < 0 {
 		return fault.New(fault.Invalid, "persona %d is not a persona id", f.Persona)
+	}
+	if f.R < 0 || f.R > 5 || f.FM < 0 || f.FM > 5 {
+		return fault.New(fault.Invalid, "RFM scores go from 1 to 5, not r %d and fm %d", f.R, f.FM)
 	}
 	if f.Churn != "" && !slices.Contains(ChurnBands, f.Churn) {
 		return fault.New(fault.Invalid, "churn band %q is not one of %s", f.Churn, strings.Join(ChurnBands, ", "))
@@ -266,6 +270,14 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter) (conds []string, ar
 	if f.Segment != "" {
 		conds = append(conds, "(SELECT f.segment FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
 		args = append(args, f.Segment)
+	}
+	if f.R > 0 {
+		conds = append(conds, "(SELECT f.r FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
+		args = append(args, f.R)
+	}
+	if f.FM > 0 {
+		conds = append(conds, "(SELECT f.fm FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
+		args = append(args, f.FM)
 	}
 	if f.Persona > 0 {
 		conds = append(conds, "(SELECT f.cluster FROM persona_members f WHERE f.profile_id = p.id) = ?")
@@ -496,7 +508,8 @@ func keyInt(key string, r Row, seen int64) int64 {
 // total returns how many customers match f when a summary holds it: a
 // segment or a persona filter alone.
 func total(ctx context.Context, c sqldb.Conn, f Filter) (*int64, error) {
-	if f.Text != "" || f.Churn != "" || f.Channel != "" || f.Store != "" || f.NPS != "" || (f.Segment != "") == (f.Persona > 0) {
+	if f.Text != "" || f.Churn != "" || f.Channel != "" || f.Store != "" || f.NPS != "" || f.R > 0 || f.FM > 0 ||
+		(f.Segment != "") == (f.Persona > 0) {
 		return nil, nil
 	}
 	if f.Segment != "" {

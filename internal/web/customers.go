@@ -27,13 +27,22 @@ import (
 
 // filterParams are the list's query parameters; the overview's drill-down
 // links use them too.
-var filterParams = []string{"q", "segment", "persona", "churn", "channel", "store", "nps", "sort"}
+var filterParams = []string{"q", "segment", "r", "fm", "persona", "churn", "channel", "store", "nps", "sort"}
 
 // listFilter reads the list's filter from the query string.
 func (s *server) listFilter(rq *request) (directory.Filter, error) {
 	q := rq.r.URL.Query()
 	f := directory.Filter{Text: q.Get("q"), Segment: q.Get("segment"), Churn: q.Get("churn"), Channel: q.Get("channel"),
 		Store: q.Get("store"), NPS: q.Get("nps"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	for name, score := range map[string]*int{"r": &f.R, "fm": &f.FM} {
+		if v := q.Get(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 5 {
+				return f, fault.New(fault.Invalid, "%s %q is not an RFM score from 1 to 5", name, v)
+			}
+			*score = n
+		}
+	}
 	if p := q.Get("persona"); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 {
@@ -110,6 +119,7 @@ func churnClass(band string) string {
 
 type customersData struct {
 	Q                                                       string
+	R, FM                                                   int // an RFM grid cell, kept while other filters change
 	Segments, Personas, Churn, Channels, Stores, NPS, Sorts []option
 	Rows                                                    []customerRow
 	Total                                                   *int64
@@ -137,7 +147,7 @@ func (s *server) customers(rq *request) error {
 	}
 	pii := rq.who.Can(auth.CustomersPII)
 	qs := filterQuery(rq)
-	d := customersData{Q: f.Text, Total: page.Total, More: page.Next != "", CSVURL: "/customers.csv"}
+	d := customersData{Q: f.Text, R: f.R, FM: f.FM, Total: page.Total, More: page.Next != "", CSVURL: "/customers.csv"}
 	if page.Total != nil {
 		d.TotalN = *page.Total
 	}
