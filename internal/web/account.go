@@ -59,13 +59,7 @@ func (s *server) accountPage(rq *request) (*accountData, error) {
 	if u.LastLoginAt != nil {
 		d.LastLogin = *u.LastLoginAt
 	}
-	for _, k := range keys {
-		row := keyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Owner: k.UserEmail, Scopes: k.Scopes, CreatedAt: k.CreatedAt, Revoked: k.RevokedAt != nil}
-		if k.RevokedAt != nil {
-			row.RevokedAt = *k.RevokedAt
-		}
-		d.Keys = append(d.Keys, row)
-	}
+	d.Keys = keyRows(keys)
 	return d, nil
 }
 

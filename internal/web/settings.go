@@ -51,6 +51,18 @@ type keyRow struct {
 	Revoked                 bool
 }
 
+func keyRows(keys []auth.APIKey) []keyRow {
+	rows := make([]keyRow, 0, len(keys))
+	for _, k := range keys {
+		row := keyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Owner: k.UserEmail, Scopes: k.Scopes, CreatedAt: k.CreatedAt, Revoked: k.RevokedAt != nil}
+		if k.RevokedAt != nil {
+			row.RevokedAt = *k.RevokedAt
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
 type roleGrants struct {
 	Role   auth.Role
 	Grants []bool // by Perms
@@ -135,13 +147,7 @@ func (s *server) settingsPage(rq *request) (*settingsData, error) {
 		row.Manageable = d.CanWrite && (u.Role != auth.Owner || rq.who.Role == auth.Owner)
 		d.Users = append(d.Users, row)
 	}
-	for _, k := range keys {
-		row := keyRow{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Owner: k.UserEmail, Scopes: k.Scopes, CreatedAt: k.CreatedAt, Revoked: k.RevokedAt != nil}
-		if k.RevokedAt != nil {
-			row.RevokedAt = *k.RevokedAt
-		}
-		d.Keys = append(d.Keys, row)
-	}
+	d.Keys = keyRows(keys)
 	return d, nil
 }
 
