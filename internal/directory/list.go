@@ -225,7 +225,7 @@ func decodeCursor(s string, phases int) (cursor, error) {
 // walking the sort's index, a cost that grows with the shop.
 // few reports that a text search matches few enough customers for the
 // query to start from them rather than walk the sort's index.
-func conditions(ctx context.Context, c sqldb.Conn, f Filter) (conds []string, args []any, none, few bool, err error) {
+func conditions(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (conds []string, args []any, none, few bool, err error) {
 	if f.Text != "" {
 		var alts []string
 		var targs []any
@@ -234,7 +234,7 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter) (conds []string, ar
 			words = words[:8]
 		}
 		if len(words) > 0 {
-			if few, err = fewMatches(ctx, c, words); err != nil {
+			if few, err = fewMatches(ctx, c, words, rareAt); err != nil {
 				return nil, nil, false, false, err
 			}
 			var all []string
@@ -267,32 +267,60 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter) (conds []string, ar
 		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 		args = append(args, targs...)
 	}
+	// Filters on the scores: a lookup by the profile's key, or, when the
+	// value is rare, the set the query starts from.
+	type scoreFilter struct {
+		table, where string // the filter on its own table: "segment = ?"
+		args         []any
+	}
+	var sfs []scoreFilter
 	if f.Segment != "" {
-		conds = append(conds, "(SELECT f.segment FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
-		args = append(args, f.Segment)
+		sfs = append(sfs, scoreFilter{"rfm_scores", "segment = ?", []any{f.Segment}})
 	}
-	if f.R > 0 {
-		conds = append(conds, "(SELECT f.r FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
-		args = append(args, f.R)
-	}
-	if f.FM > 0 {
-		conds = append(conds, "(SELECT f.fm FROM rfm_scores f WHERE f.profile_id = p.id) = ?")
-		args = append(args, f.FM)
+	switch {
+	case f.R > 0 && f.FM > 0:
+		sfs = append(sfs, scoreFilter{"rfm_scores", "r = ? AND fm = ?", []any{f.R, f.FM}})
+	case f.R > 0:
+		sfs = append(sfs, scoreFilter{"rfm_scores", "r = ?", []any{f.R}})
+	case f.FM > 0:
+		sfs = append(sfs, scoreFilter{"rfm_scores", "fm = ?", []any{f.FM}})
 	}
 	if f.Persona > 0 {
-		conds = append(conds, "(SELECT f.cluster FROM persona_members f WHERE f.profile_id = p.id) = ?")
-		args = append(args, f.Persona)
+		sfs = append(sfs, scoreFilter{"persona_members", "cluster = ?", []any{f.Persona}})
 	}
 	if f.Churn != "" {
-		conds = append(conds, "(SELECT f.churn_risk FROM predictions f WHERE f.profile_id = p.id) = ?")
-		args = append(args, f.Churn)
+		sfs = append(sfs, scoreFilter{"predictions", "churn_risk = ?", []any{f.Churn}})
+	}
+	for _, sf := range sfs {
+		rare, err := fewRows(ctx, c, "SELECT 1 FROM "+sf.table+" WHERE "+sf.where, sf.args, rareAt)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		if rare {
+			few = true
+			conds = append(conds, "p.id IN (SELECT profile_id FROM "+sf.table+" WHERE "+sf.where+")")
+		} else {
+			// A scalar subquery, not EXISTS: see conditions.
+			conds = append(conds, "(SELECT 1 FROM "+sf.table+" f WHERE f.profile_id = p.id AND "+sf.where+") IS NOT NULL")
+		}
+		args = append(args, sf.args...)
 	}
 	if f.Channel != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM profiles m JOIN orders o ON o.profile_id = m.id WHERE m.canonical_id = p.id AND o.channel = ?)")
 		args = append(args, f.Channel)
 	}
 	if f.Store != "" {
-		conds = append(conds, "EXISTS (SELECT 1 FROM profiles m JOIN orders o ON o.profile_id = m.id WHERE m.canonical_id = p.id AND o.store_id = ?)")
+		// A store with few orders has few customers: start from them.
+		rare, err := fewRows(ctx, c, "SELECT 1 FROM orders WHERE store_id = ?", []any{f.Store}, rareAt)
+		if err != nil {
+			return nil, nil, false, false, err
+		}
+		if rare {
+			few = true
+			conds = append(conds, "p.id IN (SELECT m.canonical_id FROM orders o JOIN profiles m ON m.id = o.profile_id WHERE o.store_id = ?)")
+		} else {
+			conds = append(conds, "EXISTS (SELECT 1 FROM profiles m JOIN orders o ON o.profile_id = m.id WHERE m.canonical_id = p.id AND o.store_id = ?)")
+		}
 		args = append(args, f.Store)
 	}
 	if f.NPS != "" {
@@ -303,26 +331,39 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter) (conds []string, ar
 	return conds, args, false, few, nil
 }
 
-// fewTerms is how many customers a text search may match for the query to
-// start from them and sort them; more, and walking the sort's index while
-// checking each customer is cheaper (LIMIT stops it early).
+// fewTerms is how many customers a text search or a filter may match for
+// the query to start from them and sort them; more, and walking the sort's
+// index while checking each customer is cheaper (LIMIT stops it early).
 const fewTerms = 2000
 
 // fewMatches reports whether the rarest word of a search starts the terms
 // of at most fewTerms profiles, counting no further than that.
-func fewMatches(ctx context.Context, c sqldb.Conn, words []string) (bool, error) {
+func fewMatches(ctx context.Context, c sqldb.Conn, words []string, rareAt int) (bool, error) {
 	for _, w := range words {
 		var n int
 		err := c.QueryRow(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM profile_terms WHERE term >= ? AND term < ? LIMIT ?) t`,
-			w, w+"\U0010FFFF", fewTerms+1).Scan(&n)
+			w, w+"\U0010FFFF", rareAt+1).Scan(&n)
 		if err != nil {
 			return false, sqldb.Classify(err)
 		}
-		if n <= fewTerms {
+		if n <= rareAt {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// fewRows reports whether query (rows of a filter's own table, read through
+// an index) returns at most fewTerms rows, counting no further than that.
+// A filter that rare is where the list starts; walking the sort's index
+// would check most of the shop to fill one page.
+func fewRows(ctx context.Context, c sqldb.Conn, query string, args []any, rareAt int) (bool, error) {
+	var n int
+	err := c.QueryRow(ctx, "SELECT COUNT(*) FROM ("+query+" LIMIT ?) t", append(slices.Clone(args), max(rareAt, 0)+1)...).Scan(&n)
+	if err != nil {
+		return false, sqldb.Classify(err)
+	}
+	return n <= rareAt, nil
 }
 
 func npsRange(group string) (int, int) {
@@ -362,7 +403,11 @@ func identifierMatches(ctx context.Context, c sqldb.Conn, f Filter) ([]string, e
 }
 
 // List returns a page of the customers f selects, in f's sort.
-func List(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) {
+func List(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) { return list(ctx, c, f, fewTerms) }
+
+// list is List where a text or a filter value matching at most rareAt
+// customers is where the query starts.
+func list(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (Page, error) {
 	if err := f.Check(); err != nil {
 		return Page{}, err
 	}
@@ -376,7 +421,7 @@ func List(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) {
 		}
 		after = true
 	}
-	conds, args, none, few, err := conditions(ctx, c, f)
+	conds, args, none, few, err := conditions(ctx, c, f, rareAt)
 	if err != nil {
 		return Page{}, err
 	}

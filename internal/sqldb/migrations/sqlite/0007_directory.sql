@@ -20,3 +20,8 @@ CREATE INDEX orders_profile_channel ON orders(profile_id, channel, store_id);
 
 -- The stores orders were placed in, one seek per store.
 CREATE INDEX orders_store ON orders(store_id) WHERE store_id <> '';
+
+-- Rare filter values (a small churn band, an RFM cell) are where the list
+-- starts: counted and read through these.
+CREATE INDEX predictions_churn ON predictions(churn_risk, profile_id);
+CREATE INDEX rfm_scores_cell ON rfm_scores(r, fm, profile_id);
