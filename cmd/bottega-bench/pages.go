@@ -11,6 +11,9 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,11 +36,17 @@ func runPages(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addOptions(fs, &o, 0)
 	customers := fs.Int("customers", 1_000_000, "customers to create")
 	runs := fs.Int("runs", 40, "requests per page (after two warm-up requests)")
+	only := fs.String("only", "", "time only the pages whose name matches this regular expression (and the baselines)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the timed requests to this file (ENGINE is replaced by the engine)")
 	if err := parseFlags(fs, &o, args, stderr); err != nil {
 		return err
 	}
+	match, err := regexp.Compile(*only)
+	if err != nil {
+		return fmt.Errorf("--only: %w", err)
+	}
 	return eachEngine(ctx, o, stdout, stderr, func(h *harness, engine string) (*Result, error) {
-		return pagesFigure(ctx, h, engine, *customers, *runs)
+		return pagesFigure(ctx, h, engine, *customers, *runs, match, strings.ReplaceAll(*cpuProfile, "ENGINE", engine))
 	})
 }
 
@@ -45,7 +54,7 @@ func runPages(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // dashboard's clock stands here.
 var pagesEnd = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func pagesFigure(ctx context.Context, h *harness, engine string, customers, runs int) (*Result, error) {
+func pagesFigure(ctx context.Context, h *harness, engine string, customers, runs int, only *regexp.Regexp, cpuProfile string) (*Result, error) {
 	dsn, err := h.freshDatabase(ctx, engine, "pages")
 	if err != nil {
 		return nil, err
@@ -159,8 +168,22 @@ func pagesFigure(ctx context.Context, h *harness, engine string, customers, runs
 		{"sources", func(int) string { return "/sources" }},
 		{"settings", func(int) string { return "/settings" }},
 	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	asset := ""
 	for _, pg := range pages {
+		if !strings.HasPrefix(pg.name, "baseline") && !only.MatchString(pg.name) {
+			continue
+		}
 		h.logf("%s: %s", engine, pg.name)
 		var lat []time.Duration
 		for i := range runs + 2 {

@@ -186,20 +186,27 @@ func (s *server) overview(rq *request) error {
 	if err != nil {
 		return err
 	}
-	q := kpi.Query{From: from, To: to, By: kpi.ByChannel, BaseCurrency: s.BaseCurrency, Now: s.Now()}
-	byChannel, err := kpi.Compute(rq.ctx, s.DB, q)
+	// The whole shop's KPIs; the channel and store mixes need only their
+	// sales, which the daily rollup holds.
+	q := kpi.Query{From: from, To: to, BaseCurrency: s.BaseCurrency, Now: s.Now()}
+	overall, err := kpi.Compute(rq.ctx, s.DB, q)
+	if err != nil {
+		return err
+	}
+	q.By = kpi.ByChannel
+	byChannel, err := kpi.SalesBy(rq.ctx, s.DB, q)
 	if err != nil {
 		return err
 	}
 	q.By = kpi.ByStore
-	byStore, err := kpi.Compute(rq.ctx, s.DB, q)
+	byStore, err := kpi.SalesBy(rq.ctx, s.DB, q)
 	if err != nil {
 		return err
 	}
 	today := kpi.DayOf(s.Now())
 	yearStart := kpi.DayOf(time.Date(today.Time().Year(), 1, 1, 0, 0, 0, 0, time.UTC))
-	d := &overviewData{From: from.String(), To: to.String(), Start: from.Time(), End: to.Time(), Days: byChannel.Days}
-	d.PrevStart, d.PrevEnd = dayTime(byChannel.PreviousFrom), dayTime(byChannel.PreviousTo)
+	d := &overviewData{From: from.String(), To: to.String(), Start: from.Time(), End: to.Time(), Days: overall.Days}
+	d.PrevStart, d.PrevEnd = dayTime(overall.PreviousFrom), dayTime(overall.PreviousTo)
 	for _, r := range []struct {
 		key      string
 		from, to kpi.Day
@@ -207,7 +214,7 @@ func (s *server) overview(rq *request) error {
 		d.Quick = append(d.Quick, quickRange{Key: r.key, Label: "overview.period." + r.key, URL: periodURL(r.from, r.to),
 			Current: r.from == from && r.to == to})
 	}
-	s.kpiCards(rq, d, byChannel)
+	s.kpiCards(rq, d, overall)
 
 	if err := s.salesCharts(rq, d, from, to); err != nil {
 		return err
@@ -215,8 +222,8 @@ func (s *server) overview(rq *request) error {
 	if err := s.npsChart(rq, d, from, to); err != nil {
 		return err
 	}
-	d.Channels = s.mix(rq, "channel", byChannel)
-	d.Stores = s.mix(rq, "store", byStore)
+	d.Channels = s.mix(rq, "channel", byChannel, from, to)
+	d.Stores = s.mix(rq, "store", byStore, from, to)
 	if err := s.cohortChart(rq, d, to, today); err != nil {
 		return err
 	}
@@ -477,9 +484,8 @@ func (s *server) npsChart(rq *request, d *overviewData, from, to kpi.Day) error 
 	return nil
 }
 
-// mix is the revenue of the period by channel or store, from the
-// overview's breakdown.
-func (s *server) mix(rq *request, dim string, o kpi.Overview) mixView {
+// mix is the revenue of the period by channel or store.
+func (s *server) mix(rq *request, dim string, rows []kpi.Row, from, to kpi.Day) mixView {
 	L := rq.L
 	var v mixView
 	var total float64
@@ -488,7 +494,7 @@ func (s *server) mix(rq *request, dim string, o kpi.Overview) mixView {
 		revenue, orders float64
 	}
 	var groups []group
-	for _, r := range o.Breakdown {
+	for _, r := range rows {
 		g := group{key: r.Key}
 		for _, k := range r.Sales {
 			switch {
@@ -531,7 +537,7 @@ func (s *server) mix(rq *request, dim string, o kpi.Overview) mixView {
 		}
 		data = append(data, item)
 	}
-	v.Chart = Chart{ID: "mix-" + dim, Label: L.T("overview.chart.mix_"+dim+"_label", L.Date(dayTime(o.From)), L.Date(dayTime(o.To))),
+	v.Chart = Chart{ID: "mix-" + dim, Label: L.T("overview.chart.mix_"+dim+"_label", L.Date(from.Time()), L.Date(to.Time())),
 		Option: map[string]any{
 			"bottega": s.chartFormat(L, "currency"),
 			"tooltip": map[string]any{"trigger": "item"},

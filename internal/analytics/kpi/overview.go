@@ -242,7 +242,10 @@ func sortedKeys(m map[string]bool) []string {
 
 // figures reads the figures of every group of a breakdown in period p.
 func (r *reader) figures(dim int8, p period) (map[string]*fig, error) {
-	out := map[string]*fig{}
+	out, err := r.daily(dim, p)
+	if err != nil {
+		return nil, err
+	}
 	get := func(k string) *fig {
 		f := out[k]
 		if f == nil {
@@ -250,25 +253,6 @@ func (r *reader) figures(dim int8, p period) (map[string]*fig, error) {
 			out[k] = f
 		}
 		return f
-	}
-	rows, err := r.db.Query(r.ctx, `SELECT key, SUM(orders), SUM(base_orders), SUM(gross_minor), SUM(refund_minor), SUM(firsts), SUM(seconds),
-		SUM(CASE WHEN day <= ? THEN lost ELSE 0 END)
-		FROM kpi_daily WHERE dim = ? AND day BETWEEN ? AND ? GROUP BY key`, int64(r.asOf), int64(dim), int64(p.from), int64(p.to))
-	if err != nil {
-		return nil, sqldb.Classify(err)
-	}
-	for rows.Next() {
-		var k string
-		var x fig
-		if err := rows.Scan(&k, &x.orders, &x.baseOrders, &x.gross, &x.refund, &x.firsts, &x.seconds, &x.lost); err != nil {
-			rows.Close()
-			return nil, sqldb.Classify(err)
-		}
-		*get(k) = x
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, sqldb.Classify(err)
 	}
 	if err := r.active(dim, p, func(k string, n, second int64) { f := get(k); f.active, f.secondsBefore = n, second }); err != nil {
 		return nil, err
@@ -322,6 +306,70 @@ func (r *reader) figures(dim int8, p period) (map[string]*fig, error) {
 // few rows.
 func (r *reader) active(dim int8, p period, fn func(key string, n, second int64)) error {
 	return r.activeSince(dim, p, p.from, fn)
+}
+
+// daily reads the figures the daily rollup holds (orders, revenue, first
+// and second orders, lost customers) of each group in p.
+func (r *reader) daily(dim int8, p period) (map[string]*fig, error) {
+	out := map[string]*fig{}
+	rows, err := r.db.Query(r.ctx, `SELECT key, SUM(orders), SUM(base_orders), SUM(gross_minor), SUM(refund_minor), SUM(firsts), SUM(seconds),
+		SUM(CASE WHEN day <= ? THEN lost ELSE 0 END)
+		FROM kpi_daily WHERE dim = ? AND day BETWEEN ? AND ? GROUP BY key`, int64(r.asOf), int64(dim), int64(p.from), int64(p.to))
+	if err != nil {
+		return nil, sqldb.Classify(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var x fig
+		if err := rows.Scan(&k, &x.orders, &x.baseOrders, &x.gross, &x.refund, &x.firsts, &x.seconds, &x.lost); err != nil {
+			return nil, sqldb.Classify(err)
+		}
+		out[k] = &x
+	}
+	return out, sqldb.Classify(rows.Err())
+}
+
+// SalesBy returns the sales KPIs (revenue, orders, average order value…)
+// of the period and the previous one by channel, store or campaign: the
+// Sales of Compute's Breakdown rows, read from the daily rollup alone, for
+// a mix of the shop's sales that costs a fraction of a whole breakdown.
+func SalesBy(ctx context.Context, db *sqldb.DB, q Query) ([]Row, error) {
+	dims := map[string]int8{ByChannel: dimChannel, ByStore: dimStore, ByCampaign: dimCampaign}
+	dim, ok := dims[q.By]
+	if !ok {
+		return nil, fault.New(fault.Invalid, "sales by %q: by is one of channel, store, campaign", q.By)
+	}
+	if q.To < q.From || int(q.To-q.From)+1 > MaxDays {
+		return nil, fault.New(fault.Invalid, "the period %s – %s is empty or longer than %d days", q.From, q.To, MaxDays)
+	}
+	if q.BaseCurrency == "" {
+		q.BaseCurrency = "EUR"
+	}
+	cur := period{q.From, q.To}
+	prev := cur.previous()
+	r := &reader{ctx: ctx, db: db, asOf: DayOf(q.Now)}
+	now, err := r.daily(dim, cur)
+	if err != nil {
+		return nil, err
+	}
+	before, err := r.daily(dim, prev)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]bool{}
+	for k := range now {
+		keys[k] = true
+	}
+	for k := range before {
+		keys[k] = true
+	}
+	var out []Row
+	for _, k := range sortedKeys(keys) {
+		sales, _, _, _ := sections(now[k], before[k], cur.days(), prev.days(), q.BaseCurrency)
+		out = append(out, Row{Key: k, From: cur.from.String(), To: cur.to.String(), PreviousFrom: prev.from.String(), PreviousTo: prev.to.String(), Sales: sales})
+	}
+	return out, nil
 }
 
 // activeSince is active for the customers whose previous order day before

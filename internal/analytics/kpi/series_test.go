@@ -1,6 +1,7 @@
 package kpi_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/bottega-crm/bottega/internal/analytics/kpi"
@@ -55,6 +56,35 @@ func TestSales(t *testing.T) {
 
 		if _, err := kpi.Sales(h.ctx, db, day(t, "2025-02-01"), day(t, "2025-01-01"), false, "EUR"); err == nil {
 			t.Error("a period ending before it starts was accepted")
+		}
+
+		// Sales by channel and store are the Sales of the breakdown's rows.
+		for _, by := range []string{kpi.ByChannel, kpi.ByStore} {
+			o := overview(t, h, "2025-02-01", "2025-02-28", by)
+			rows, err := kpi.SalesBy(h.ctx, db, kpi.Query{From: day(t, "2025-02-01"), To: day(t, "2025-02-28"), By: by, BaseCurrency: "EUR", Now: asOf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) == 0 {
+				t.Fatalf("by %s: no rows", by)
+			}
+			for _, r := range rows {
+				found := false
+				for _, b := range o.Breakdown {
+					if b.Key == r.Key {
+						found = true
+						if !reflect.DeepEqual(r.Sales, b.Sales) {
+							t.Errorf("by %s, %q: sales %+v, breakdown %+v", by, r.Key, r.Sales, b.Sales)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("by %s: %q is not in the breakdown", by, r.Key)
+				}
+			}
+		}
+		if _, err := kpi.SalesBy(h.ctx, db, kpi.Query{From: day(t, "2025-02-01"), To: day(t, "2025-02-28"), By: kpi.ByMonth}); err == nil {
+			t.Error("sales by month were accepted")
 		}
 	})
 }
