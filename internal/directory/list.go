@@ -292,7 +292,7 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (conds 
 		sfs = append(sfs, scoreFilter{"predictions", "churn_risk = ?", []any{f.Churn}})
 	}
 	for _, sf := range sfs {
-		rare, err := fewRows(ctx, c, "SELECT 1 FROM "+sf.table+" WHERE "+sf.where, sf.args, rareAt)
+		rare, err := fewRows(ctx, c, "SELECT 1 FROM "+sf.table+" WHERE "+sf.where, sf.args, rareAt*filterFactor)
 		if err != nil {
 			return nil, nil, false, false, err
 		}
@@ -311,7 +311,7 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (conds 
 	}
 	if f.Store != "" {
 		// A store with few orders has few customers: start from them.
-		rare, err := fewRows(ctx, c, "SELECT 1 FROM orders WHERE store_id = ?", []any{f.Store}, rareAt)
+		rare, err := fewRows(ctx, c, "SELECT 1 FROM orders WHERE store_id = ?", []any{f.Store}, rareAt*filterFactor)
 		if err != nil {
 			return nil, nil, false, false, err
 		}
@@ -335,6 +335,13 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (conds 
 // the query to start from them and sort them; more, and walking the sort's
 // index while checking each customer is cheaper (LIMIT stops it early).
 const fewTerms = 2000
+
+// filterFactor: a filter value's own rows are cheaper to start from than a
+// search word's (one key lookup each, no term ranges), and a filter often
+// follows the sort's order (churn risk and recency go together, so walking
+// by last seen meets the customers at risk only at the end): a filter value
+// matching up to ten times fewTerms customers is where the list starts.
+const filterFactor = 10
 
 // fewMatches reports whether the rarest word of a search starts the terms
 // of at most fewTerms profiles, counting no further than that.
@@ -456,19 +463,20 @@ func list(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (Page, error)
 
 // walk reads up to limit rows of one phase after the cursor.
 func walk(ctx context.Context, c sqldb.Conn, ph phase, n int, few bool, conds []string, cargs []any, from *cursor, limit int) ([]Row, []cursor, error) {
+	// The page's customers are chosen first, by their ids and sort keys
+	// alone; the columns a row shows (some of them subqueries) are then
+	// read for those customers only.
 	var q strings.Builder
-	q.WriteString("SELECT " + rowColumns + " FROM ")
 	fromSQL := ph.from
 	if few {
-		// A text search selects few customers: let the planner start from them.
+		// A rare search word or filter value: let the planner start from it.
 		fromSQL = strings.ReplaceAll(fromSQL, " CROSS JOIN ", ", ")
 	}
-	q.WriteString(fromSQL)
-	for _, j := range joins {
-		if !ph.has[j.alias] {
-			q.WriteString(j.sql)
-		}
+	q.WriteString("SELECT " + ph.id + " AS k_id")
+	if ph.key != "" {
+		q.WriteString(", " + ph.key + " AS k_key")
 	}
+	q.WriteString(" FROM " + fromSQL)
 	where := append([]string{ph.cond}, conds...)
 	args := slices.Clone(cargs)
 	cmp, dir := "<", " DESC"
@@ -489,12 +497,20 @@ func walk(ctx context.Context, c sqldb.Conn, ph phase, n int, few bool, conds []
 		}
 	}
 	q.WriteString(" WHERE " + strings.Join(where, " AND "))
-	q.WriteString(" ORDER BY ")
+	order := ""
 	if ph.key != "" {
-		q.WriteString(ph.key + dir + ", ")
+		order = "k_key" + dir + ", "
 	}
-	q.WriteString(ph.id + dir + " LIMIT ?")
+	order += "k_id" + dir
+	q.WriteString(" ORDER BY " + order + " LIMIT ?")
 	args = append(args, limit)
+	page := q.String()
+	q.Reset()
+	q.WriteString("SELECT " + rowColumns + " FROM (" + page + ") k CROSS JOIN profiles p")
+	for _, j := range joins {
+		q.WriteString(j.sql)
+	}
+	q.WriteString(" WHERE p.id = k.k_id ORDER BY " + strings.ReplaceAll(strings.ReplaceAll(order, "k_key", "k.k_key"), "k_id", "k.k_id"))
 	rows, err := c.Query(ctx, q.String(), args...)
 	if err != nil {
 		return nil, nil, sqldb.Classify(err)
