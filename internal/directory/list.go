@@ -59,6 +59,7 @@ type Filter struct {
 	Channel string // customers with an order in this channel (auth.Channels)
 	Store   string // customers with an order in this store
 	NPS     string // promoter, passive or detractor, by the latest NPS answer
+	Known   bool   // only people with a name, an e-mail, a phone or an order: anonymous visitors left out
 
 	Sort   string // one of Sorts; "" is last_seen
 	Cursor string // Next of the previous page
@@ -304,6 +305,9 @@ func conditions(ctx context.Context, c sqldb.Conn, f Filter, rareAt int) (conds 
 			conds = append(conds, "(SELECT 1 FROM "+sf.table+" f WHERE f.profile_id = p.id AND "+sf.where+") IS NOT NULL")
 		}
 		args = append(args, sf.args...)
+	}
+	if f.Known {
+		conds = append(conds, "(p.name <> '' OR p.email <> '' OR p.phone <> '' OR (SELECT 1 FROM customer_stats x WHERE x.profile_id = p.id) IS NOT NULL)")
 	}
 	if f.Channel != "" {
 		conds = append(conds, "EXISTS (SELECT 1 FROM profiles m JOIN orders o ON o.profile_id = m.id WHERE m.canonical_id = p.id AND o.channel = ?)")
@@ -567,7 +571,8 @@ func keyInt(key string, r Row, seen int64) int64 {
 }
 
 // total returns how many customers match f when a summary holds it: a
-// segment or a persona filter alone.
+// segment or a persona filter alone (their members are buyers, so Known
+// changes nothing).
 func total(ctx context.Context, c sqldb.Conn, f Filter) (*int64, error) {
 	if f.Text != "" || f.Churn != "" || f.Channel != "" || f.Store != "" || f.NPS != "" || f.R > 0 || f.FM > 0 ||
 		(f.Segment != "") == (f.Persona > 0) {

@@ -27,13 +27,14 @@ import (
 
 // filterParams are the list's query parameters; the overview's drill-down
 // links use them too.
-var filterParams = []string{"q", "segment", "r", "fm", "persona", "churn", "channel", "store", "nps", "sort"}
+var filterParams = []string{"q", "segment", "r", "fm", "persona", "churn", "channel", "store", "nps", "visitors", "sort"}
 
 // listFilter reads the list's filter from the query string.
 func (s *server) listFilter(rq *request) (directory.Filter, error) {
 	q := rq.r.URL.Query()
 	f := directory.Filter{Text: q.Get("q"), Segment: q.Get("segment"), Churn: q.Get("churn"), Channel: q.Get("channel"),
-		Store: q.Get("store"), NPS: q.Get("nps"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+		Store: q.Get("store"), NPS: q.Get("nps"), Sort: q.Get("sort"), Cursor: q.Get("cursor"),
+		Known: q.Get("visitors") != "1"} // anonymous visitors only when asked for
 	for name, score := range map[string]*int{"r": &f.R, "fm": &f.FM} {
 		if v := q.Get(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -119,7 +120,8 @@ func churnClass(band string) string {
 
 type customersData struct {
 	Q                                                       string
-	R, FM                                                   int // an RFM grid cell, kept while other filters change
+	R, FM                                                   int  // an RFM grid cell, kept while other filters change
+	Visitors                                                bool // anonymous visitors listed too
 	Segments, Personas, Churn, Channels, Stores, NPS, Sorts []option
 	Rows                                                    []customerRow
 	Total                                                   *int64
@@ -147,7 +149,7 @@ func (s *server) customers(rq *request) error {
 	}
 	pii := rq.who.Can(auth.CustomersPII)
 	qs := filterQuery(rq)
-	d := customersData{Q: f.Text, R: f.R, FM: f.FM, Total: page.Total, More: page.Next != "", CSVURL: "/customers.csv"}
+	d := customersData{Q: f.Text, R: f.R, FM: f.FM, Visitors: !f.Known, Total: page.Total, More: page.Next != "", CSVURL: "/customers.csv"}
 	if page.Total != nil {
 		d.TotalN = *page.Total
 	}
