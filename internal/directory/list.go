@@ -478,7 +478,19 @@ func walk(ctx context.Context, c sqldb.Conn, ph phase, n int, few bool, conds []
 	}
 	q.WriteString("SELECT " + ph.id + " AS k_id")
 	if ph.key != "" {
-		q.WriteString(", " + ph.key + " AS k_key")
+		key := ph.key
+		if few {
+			// An expression, not the column: no index gives its order, so
+			// the planner starts from the rare set and sorts it
+			// (PostgreSQL would otherwise walk the sort's index, betting
+			// on LIMIT to stop it early).
+			if ph.text {
+				key = "(" + key + " || '')"
+			} else {
+				key = "(" + key + " + 0)"
+			}
+		}
+		q.WriteString(", " + key + " AS k_key")
 	}
 	q.WriteString(" FROM " + fromSQL)
 	where := append([]string{ph.cond}, conds...)
