@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/sqldb"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create and drop the benchmark database
 )
 
@@ -228,6 +229,24 @@ func (h *harness) freshDatabase(ctx context.Context, engine, name string) (strin
 	}
 	u.Path = "/" + h.opts.pgName
 	return u.String(), nil
+}
+
+// migratedDatabase opens a fresh, migrated database for a figure that
+// fills it directly rather than through a bottega server.
+func (h *harness) migratedDatabase(ctx context.Context, engine, name string) (*sqldb.DB, string, error) {
+	dsn, err := h.freshDatabase(ctx, engine, name)
+	if err != nil {
+		return nil, "", err
+	}
+	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	return db, dsn, nil
 }
 
 func (h *harness) dropPostgres() error {

@@ -44,18 +44,11 @@ var (
 )
 
 func kpiFigure(ctx context.Context, h *harness, engine string, customers, orders, runs, baselineRuns int, cpuProfile string) (*Result, error) {
-	dsn, err := h.freshDatabase(ctx, engine, "kpi")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	db, dsn, err := h.migratedDatabase(ctx, engine, "kpi")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
 	r := newResult(ctx, h, "kpi", engine, dsn)
 	r.Params["customers"] = strconv.Itoa(customers)
 	r.Params["orders"] = strconv.Itoa(orders)

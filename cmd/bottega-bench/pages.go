@@ -55,18 +55,11 @@ func runPages(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 var pagesEnd = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func pagesFigure(ctx context.Context, h *harness, engine string, customers, runs int, only *regexp.Regexp, cpuProfile string) (*Result, error) {
-	dsn, err := h.freshDatabase(ctx, engine, "pages")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	db, dsn, err := h.migratedDatabase(ctx, engine, "pages")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
 	r := newResult(ctx, h, "pages", engine, dsn)
 	r.Params["customers"] = strconv.Itoa(customers)
 	r.Params["fill"] = "profiles with names, e-mails, phones, search terms and identities; orders over three years " +

@@ -43,18 +43,11 @@ var (
 )
 
 func predictFigure(ctx context.Context, h *harness, engine string, customers int) (*Result, error) {
-	dsn, err := h.freshDatabase(ctx, engine, "predict")
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqldb.Open(ctx, dsn, sqldb.Options{})
+	db, dsn, err := h.migratedDatabase(ctx, engine, "predict")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	if _, err := db.Migrate(ctx); err != nil {
-		return nil, err
-	}
 	r := newResult(ctx, h, "predict", engine, dsn)
 	r.Params["customers"] = strconv.Itoa(customers)
 	r.Params["calibration_end"] = predictCalEnd.Format(time.DateOnly)
