@@ -305,3 +305,27 @@ func TestRouteTableMatchesOpenAPI(t *testing.T) {
 		t.Errorf("the OpenAPI document has %s, which the route table lacks", k)
 	}
 }
+
+// A browser on another site may send events to /v1/ (web shops do), but
+// not change anything through the JSON API; servers, which send no
+// Sec-Fetch-Site or Origin, are not affected.
+func TestCrossOriginProtection(t *testing.T) {
+	sqldbtest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://shop.example"}
+		if a := e.do(call{method: "POST", path: "/v1/track", body: `{"userId":"u1","event":"Viewed"}`, header: cross}); a.status != 200 {
+			t.Errorf("cross-site ingestion: %d %s", a.status, a.text)
+		}
+		cost := `{"from":"2026-01-01","to":"2026-01-31","category":"acquisition","amount":"10.00","currency":"EUR"}`
+		a := e.do(call{method: "POST", path: "/api/v1/costs", body: cost, header: cross})
+		if a.status != 403 || a.body["code"] != "forbidden" {
+			t.Errorf("cross-site POST /api/v1/costs: %d %s", a.status, a.text)
+		}
+		if a := e.do(call{method: "GET", path: "/api/v1/stats", header: cross}); a.status != 200 {
+			t.Errorf("cross-site GET: %d", a.status)
+		}
+		if a := e.do(call{method: "POST", path: "/api/v1/costs", body: cost}); a.status == 403 {
+			t.Errorf("server POST /api/v1/costs refused: %s", a.text)
+		}
+	})
+}
