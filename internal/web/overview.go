@@ -470,7 +470,7 @@ func (s *server) npsChart(rq *request, d *overviewData, from, to kpi.Day) error 
 			"bottega": s.chartFormat(L, "decimal"),
 			"tooltip": map[string]any{"trigger": "axis"},
 			"legend":  map[string]any{"bottom": 0},
-			"grid":    map[string]any{"left": 8, "right": 8, "top": 16, "bottom": 32, "containLabel": true},
+			"grid":    map[string]any{"left": 8, "right": 8, "top": 36, "bottom": 32, "containLabel": true}, // room for the axes' names
 			"xAxis":   map[string]any{"type": "category", "data": labels},
 			"yAxis": []any{map[string]any{"type": "value", "name": L.T("overview.chart.answers"), "minInterval": 1},
 				map[string]any{"type": "value", "name": "NPS", "min": -100, "max": 100, "splitLine": map[string]any{"show": false}}},
