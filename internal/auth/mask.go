@@ -208,3 +208,16 @@ func writeString(buf *bytes.Buffer, s string) {
 	_ = enc.Encode(s)
 	buf.Truncate(buf.Len() - 1) // the encoder's newline
 }
+
+// LooksLikeContact reports whether a search text holds an e-mail address or
+// a phone number (an @, or five digits or more): searching by one tells
+// whether that person is a customer, so it needs CustomersPII.
+func LooksLikeContact(q string) bool {
+	digits := 0
+	for _, r := range q {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return strings.Contains(q, "@") || digits >= 5
+}

@@ -208,7 +208,7 @@ type searchOutput struct {
 
 func (s *server) search(ctx context.Context, in *searchInput) (*searchOutput, error) {
 	q := profile.Query{Text: in.Q, Limit: in.Limit, Cursor: in.Cursor}
-	if !canSeePII(ctx) && looksLikeContact(in.Q) {
+	if !canSeePII(ctx) && auth.LooksLikeContact(in.Q) {
 		return nil, s.fail(fault.New(fault.Forbidden, "searching by e-mail or phone number needs the %s permission", auth.CustomersPII))
 	}
 	if strings.TrimSpace(in.Q) != "" {

@@ -80,18 +80,6 @@ func canSeePII(ctx context.Context) bool {
 	return ok && p.Can(auth.CustomersPII)
 }
 
-// looksLikeContact reports whether a search text holds an e-mail address
-// or a phone number (an @, or five digits or more).
-func looksLikeContact(q string) bool {
-	digits := 0
-	for _, r := range q {
-		if r >= '0' && r <= '9' {
-			digits++
-		}
-	}
-	return strings.Contains(q, "@") || digits >= 5
-}
-
 // maskingWriter passes an API answer through, or, once mask is set (before
 // anything is written), holds it back and writes it with its contact
 // details masked (auth.MaskJSON).

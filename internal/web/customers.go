@@ -54,6 +54,9 @@ func (s *server) listFilter(rq *request) (directory.Filter, error) {
 	if err := f.Check(); err != nil {
 		return f, err
 	}
+	if !rq.who.Can(auth.CustomersPII) && auth.LooksLikeContact(f.Text) {
+		return f, rq.refusal(fault.Forbidden, "customers.search.needs_pii")
+	}
 	if f.Text != "" {
 		rules, err := identity.LoadRules(rq.ctx, s.DB, s.PhoneRegion)
 		if err != nil {

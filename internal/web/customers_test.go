@@ -195,6 +195,18 @@ func TestContactDetailsAreMaskedWithoutPII(t *testing.T) {
 		if got := emails(m.Body); !slices.Contains(got, "hugo@example.com") {
 			t.Errorf("marketer sees %v", got)
 		}
+		// Searching by an e-mail or a phone tells whether that person is a
+		// customer: only with customers:pii, on the page and in the CSV.
+		for _, q := range []string{"hugo@example.com", "+39 333 123 4567"} {
+			for _, path := range []string{"/customers?q=", "/customers.csv?q="} {
+				if r := f.get(analyst, path+url.QueryEscape(q)); r.StatusCode != http.StatusForbidden {
+					t.Errorf("analyst %s%s: %d", path, q, r.StatusCode)
+				}
+			}
+		}
+		if r := f.get(marketer, "/customers?q=hugo%40example.com"); r.StatusCode != 200 || !strings.Contains(r.Body, "hugo@example.com") {
+			t.Errorf("marketer searching an e-mail: %d", r.StatusCode)
+		}
 		csvOf := func(c *http.Client) [][]string {
 			r := f.get(c, "/customers.csv?sort=name")
 			if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") {
