@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -58,6 +59,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("drill_down", func(t *testing.T) { tb.use(t); testDrillDown(t, s, tb) })
 	t.Run("undo_merge", func(t *testing.T) { tb.use(t); testUndoMerge(t, s, tb) })
 	t.Run("sources_write_keys", func(t *testing.T) { tb.use(t); testSourceKeys(t, s, tb) })
+	t.Run("web_shop_snippet", func(t *testing.T) { tb.use(t); testShopSnippet(t, s, tb) })
 	t.Run("italian", func(t *testing.T) { tb.use(t); testItalian(t, s, tb) })
 	t.Run("analyst_masked", func(t *testing.T) { tb.use(t); testAnalyst(t, s, tb) })
 	t.Run("xss", func(t *testing.T) { tb.use(t); testXSS(t, s, tb, evil) })
@@ -582,6 +584,51 @@ func testSourceKeys(t *testing.T, s *Server, tb *tab) {
 		r := track(rotated, "bk-4")
 		return r.Status == http.StatusUnauthorized, r.String()
 	})
+}
+
+// testShopSnippet pastes the web shop snippet the Sources page shows for a
+// new source into a page of another site, as a shop would, and checks that
+// the events the snippet sends from the browser reach the customer's
+// profile: no CORS preflight, JSON as text/plain, the write key in the body.
+func testShopSnippet(t *testing.T, s *Server, tb *tab) {
+	tb.login(t, ownerEmail, staffPassword)
+	tb.open(t, "/sources")
+	n := time.Now().UnixNano() % 1e6
+	tb.fill(t, "source-name", fmt.Sprintf("shop-%d", n))
+	tb.step(t, "creating a web source",
+		chromedp.SetValue(chromedp.ID("source-channel"), "web"),
+		chromedp.Click(chromedp.CSS(`[data-testid="create-source"]`)),
+	)
+	tb.waitJS(t, "the snippet with the new key is shown", `document.getElementById("snippet-new-browser")`)
+	snippet := tb.text(t, "#snippet-new-browser")
+	if !strings.Contains(snippet, "bwk_") || !strings.Contains(snippet, s.URL()) {
+		t.Fatalf("the browser snippet lacks the key or the address:\n%s", snippet)
+	}
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><html><head><title>Negozio</title></head><body><h1>Negozio</h1>\n%s\n</body></html>", snippet)
+	}))
+	defer shop.Close()
+	user := fmt.Sprintf("snippet-%d", n)
+	tb.step(t, "opening the shop's page", chromedp.Navigate(shop.URL+"/"))
+	tb.waitJS(t, "the snippet has loaded", `typeof window.bottega === "object"`)
+	evalJS[bool](t, tb, fmt.Sprintf(`(bottega.identify(%s, { email: %s }),
+		bottega.track("Order Completed", { order_id: %s, total: 42.5, currency: "EUR" }), true)`,
+		jsString(user), jsString(user+"@example.it"), jsString("SNIP-"+user)))
+	var p struct {
+		ID    string `json:"id"`
+		Email string `json:"email"`
+		Stats struct {
+			Orders int `json:"orders"`
+		} `json:"stats"`
+	}
+	waitFor(t, "the snippet's events reach the profile", func() (bool, string) {
+		r := s.GetJSON(t, "/api/v1/profiles/lookup?type=user_id&value="+user, &p)
+		return r.Status == http.StatusOK && p.Stats.Orders == 1, r.String()
+	})
+	if p.Email != user+"@example.it" {
+		t.Errorf("the profile's e-mail is %q", p.Email)
+	}
 }
 
 // testItalian switches a user to Italian: the labels and the number formats
