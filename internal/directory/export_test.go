@@ -9,4 +9,6 @@ import (
 // ListWalking is List that never starts from a rare filter value or search
 // word: it walks the sort's index and checks every customer, as List does
 // for common values in a large shop.
-func ListWalking(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) { return list(ctx, c, f, -1) }
+func ListWalking(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) {
+	return list(ctx, c, f, -1)
+}

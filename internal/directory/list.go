@@ -414,7 +414,9 @@ func identifierMatches(ctx context.Context, c sqldb.Conn, f Filter) ([]string, e
 }
 
 // List returns a page of the customers f selects, in f's sort.
-func List(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) { return list(ctx, c, f, fewTerms) }
+func List(ctx context.Context, c sqldb.Conn, f Filter) (Page, error) {
+	return list(ctx, c, f, fewTerms)
+}
 
 // list is List where a text or a filter value matching at most rareAt
 // customers is where the query starts.
