@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bottega-crm/bottega/internal/order"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -134,9 +135,15 @@ func (l *Locale) Pct(f float64) string {
 // Money formats an amount in minor units of the base currency.
 func (l *Locale) Money(minor int64) string { return l.MoneyIn(minor, l.currency) }
 
+// MoneyMajor formats an amount in major units of the base currency (12.5
+// euros), as the KPIs give it.
+func (l *Locale) MoneyMajor(major float64) string {
+	return l.Money(int64(math.Round(major * math.Pow10(order.Digits(l.currency)))))
+}
+
 // MoneyIn formats an amount in minor units of currency.
 func (l *Locale) MoneyIn(minor int64, currency string) string {
-	digits := minorDigits(currency)
+	digits := order.Digits(currency)
 	v := float64(minor) / math.Pow10(digits)
 	sym := currencySymbol(currency)
 	n := l.p.Sprintf("%.*f", digits, math.Abs(v))
@@ -151,14 +158,6 @@ func (l *Locale) MoneyIn(minor int64, currency string) string {
 		return sign + sym + "\u00a0" + n
 	}
 	return sign + sym + n
-}
-
-func minorDigits(currency string) int {
-	switch currency {
-	case "JPY", "KRW", "CLP", "ISK", "VND", "HUF":
-		return 0
-	}
-	return 2
 }
 
 func currencySymbol(currency string) string {

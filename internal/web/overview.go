@@ -15,6 +15,7 @@ import (
 	"github.com/bottega-crm/bottega/internal/analytics/predict"
 	"github.com/bottega-crm/bottega/internal/analytics/rfm"
 	"github.com/bottega-crm/bottega/internal/fault"
+	"github.com/bottega-crm/bottega/internal/order"
 	"github.com/bottega-crm/bottega/internal/survey"
 )
 
@@ -351,7 +352,7 @@ func (s *server) formatKPI(L *Locale, unit string, v *float64) string {
 	x := *v
 	switch unit {
 	case kpi.UnitMoney:
-		return L.Money(int64(math.Round(x * math.Pow10(minorDigits(s.BaseCurrency)))))
+		return L.MoneyMajor(x)
 	case kpi.UnitCount:
 		return L.Int(int64(math.Round(x)))
 	case kpi.UnitRatio:
@@ -528,7 +529,7 @@ func (s *server) mix(rq *request, dim string, rows []kpi.Row, from, to kpi.Day) 
 		if total > 0 {
 			share = max(g.revenue, 0) / total
 		}
-		v.Rows = append(v.Rows, mixRow{Label: label, URL: u, Revenue: L.Money(int64(math.Round(g.revenue * math.Pow10(minorDigits(s.BaseCurrency))))),
+		v.Rows = append(v.Rows, mixRow{Label: label, URL: u, Revenue: L.MoneyMajor(g.revenue),
 			Share: L.Pct(share), Orders: L.Int(int64(g.orders))})
 		names = append(names, label)
 		item := map[string]any{"value": g.revenue}
@@ -670,7 +671,7 @@ func (s *server) predictions(rq *request, d *overviewData) error {
 	// Bucket edges are round amounts: shown without the cents.
 	edge := func(minor int64) string {
 		s := L.MoneyIn(minor, m.Currency)
-		if digits := minorDigits(m.Currency); digits > 0 && minor%int64(math.Pow10(digits)) == 0 {
+		if digits := order.Digits(m.Currency); digits > 0 && minor%int64(math.Pow10(digits)) == 0 {
 			dec := "."
 			if L.Lang == "it" {
 				dec = ","
